@@ -1,0 +1,201 @@
+"""Loading user files: safe YAML/JSON, preset lookup, ``extends`` inheritance, one-line errors.
+
+Every loader in cosim goes through :func:`load_document` and :func:`validate`, so a bad file
+always produces a :class:`~cosim.errors.CosimInputError` naming the file, the field and what is
+allowed, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from cosim.errors import CosimInputError, UnknownPresetError
+from cosim.units import Dimension, parse_quantity
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+"""Checkout root; preset folders (hw/, workloads/, mappings/, studies/) live here."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _quantity(dimension: Dimension):
+    def convert(value: object) -> float:
+        try:
+            return parse_quantity(value, dimension)
+        except CosimInputError as exc:  # pydantic wants ValueError; keep our message
+            raise ValueError(exc.message + (f" (allowed: {exc.allowed})" if exc.allowed else "")) from None
+
+    return BeforeValidator(convert)
+
+
+Bytes = Annotated[float, _quantity(Dimension.BYTES)]
+BytesPerSecond = Annotated[float, _quantity(Dimension.BYTES_PER_S)]
+Hertz = Annotated[float, _quantity(Dimension.HERTZ)]
+Seconds = Annotated[float, _quantity(Dimension.SECONDS)]
+FlopsPerSecond = Annotated[float, _quantity(Dimension.FLOP_PER_S)]
+Watts = Annotated[float, _quantity(Dimension.WATTS)]
+Joules = Annotated[float, _quantity(Dimension.JOULES)]
+TransfersPerSecond = Annotated[float, _quantity(Dimension.TRANSFERS_PER_S)]
+
+
+class StrictModel(BaseModel):
+    """Base of every config schema: unknown fields are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def load_document(path: str | Path) -> Any:
+    """Read a YAML (safe loader) or JSON file; errors name the file and the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CosimInputError("file not found", file=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CosimInputError(f"cannot read file: {exc}", file=path) from None
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CosimInputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                                  file=path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CosimInputError(f"invalid YAML{where}: {problem}", file=path) from None
+
+
+def _loc_to_field(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(str(item))
+    return "".join(parts).replace(".[", "[")
+
+
+def _drop_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    # pydantic inserts discriminator tags / function names into locations; keep user-visible keys.
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+
+
+def pydantic_error(exc: ValidationError, *, file: str | Path | None, field_prefix: str | None = None
+                   ) -> CosimInputError:
+    """Turn the first pydantic error into a one-line CosimInputError."""
+    err = exc.errors(include_url=False)[0]
+    loc = _drop_union_tags(tuple(err.get("loc", ())))
+    field = _loc_to_field(loc)
+    if field_prefix:
+        field = f"{field_prefix}.{field}" if field else field_prefix
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    allowed = None
+    ctx = err.get("ctx") or {}
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown field"
+        allowed = None
+    elif err.get("type") == "missing":
+        msg = "required field is missing"
+    elif "expected" in ctx:
+        allowed = str(ctx["expected"])
+    if "input" in err and err.get("type") not in ("missing", "extra_forbidden", "value_error"):
+        shown = repr(err["input"])
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        msg = f"{msg}, got {shown}"
+    more = len(exc.errors()) - 1
+    if more > 0:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return CosimInputError(msg, file=file, field=field or None, allowed=allowed)
+
+
+def validate(model: type[M], data: Any, *, file: str | Path | None = None, field_prefix: str | None = None
+             ) -> M:
+    """Validate ``data`` against a pydantic ``model``; raise a one-line CosimInputError on failure."""
+    if not isinstance(data, Mapping):
+        where = field_prefix or None
+        raise CosimInputError(f"expected a mapping of fields, got {type(data).__name__}", file=file, field=where)
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise pydantic_error(exc, file=file, field_prefix=field_prefix) from None
+    except CosimInputError as exc:
+        raise exc.with_context(file=file, field_prefix=field_prefix) from None
+    except (ValueError, TypeError) as exc:
+        raise CosimInputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=file,
+                              field=field_prefix) from None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``override`` into ``base`` (mappings merge, everything else replaces)."""
+    out: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def preset_dir(kind: str) -> Path:
+    """Folder holding the shipped presets of one kind: 'hw', 'workloads', 'mappings' or 'studies'."""
+    return REPO_ROOT / kind
+
+
+def list_presets(kind: str) -> list[str]:
+    folder = preset_dir(kind)
+    if not folder.is_dir():
+        return []
+    names = {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file()}
+    return sorted(names)
+
+
+def resolve_preset(name_or_path: str | Path, kind: str, *, what: str) -> Path:
+    """Map a preset name or a file path to a file; unknown names list the available presets."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml", ".json") or candidate.exists() or "/" in str(name_or_path):
+        if not candidate.exists():
+            raise CosimInputError(f"{what} file not found", file=candidate)
+        return candidate
+    folder = preset_dir(kind)
+    for suffix in (".yaml", ".yml", ".json"):
+        path = folder / f"{name_or_path}{suffix}"
+        if path.is_file():
+            return path
+    raise UnknownPresetError(f"unknown {what} preset {str(name_or_path)!r}", field=what,
+                             allowed=list_presets(kind) or "(none shipped)")
+
+
+def load_with_extends(path: Path, kind: str, *, what: str, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Load a document; if it says ``extends: <preset or file>``, merge it over that base."""
+    if path.resolve() in _seen:
+        raise CosimInputError("circular 'extends'", file=path, field="extends")
+    data = load_document(path)
+    if data is None:
+        raise CosimInputError("file is empty", file=path)
+    if not isinstance(data, Mapping):
+        raise CosimInputError(f"expected a mapping at the top level, got {type(data).__name__}", file=path)
+    data = dict(data)
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise CosimInputError("expected a preset name or file path", file=path, field="extends")
+    try:
+        base_path = resolve_preset(base_name, kind, what=what)
+    except CosimInputError as exc:
+        raise exc.with_context(file=path) from None
+    base = load_with_extends(base_path, kind, what=what, _seen=(*_seen, path.resolve()))
+    return deep_merge(base, data)

@@ -1,0 +1,77 @@
+"""Cost-model interface and registry.
+
+A cost model scores one operator on one device. The model used for a device is chosen per device
+kind (``DEFAULT_BY_KIND``) and can be overridden per device in a system file (``cost_model:``),
+so the cycle-approximate DRAM/PIM model and the calibrated GPU/NPU models replace the roofline
+one device kind at a time, without touching graphs, mappings or schedulers.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from cosim.errors import CosimInputError
+from cosim.hardware.caps import DeviceCaps, DeviceKind
+from cosim.workload.ops import Operator
+
+
+@dataclass(frozen=True)
+class OpTiming:
+    """Time of one copy of an operator on one device, split by what limits it."""
+
+    compute_s: float
+    memory_s: float
+    overhead_s: float
+    latency_s: float
+    bound: str  # one of cosim.perf.result.BOUNDS
+
+
+class CostModel(ABC):
+    """Scores operators on a device. Subclasses register themselves by ``name``."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
+        """Time of one copy of ``op`` on the device described by ``caps`` (``spec``: its full schema)."""
+
+
+_REGISTRY: dict[str, Callable[[], CostModel]] = {}
+
+DEFAULT_BY_KIND: dict[DeviceKind, str] = {
+    DeviceKind.GPU: "roofline",
+    DeviceKind.NPU: "roofline",
+    DeviceKind.DIMM_PIM: "roofline",
+    DeviceKind.HBM_PIM: "roofline",
+}
+
+
+def register_cost_model(name: str):
+    """Class decorator: make a cost model available by name (in system files and the CLI)."""
+
+    def decorate(cls: type[CostModel]) -> type[CostModel]:
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return decorate
+
+
+def available_cost_models() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_cost_model(name: str) -> CostModel:
+    try:
+        factory = _REGISTRY[name]
+    except KeyError:
+        raise CosimInputError(f"unknown cost model {name!r}", field="cost_model",
+                              allowed=available_cost_models()) from None
+    return factory()
+
+
+def cost_model_for(kind: DeviceKind, override: str | None = None) -> CostModel:
+    return get_cost_model(override or DEFAULT_BY_KIND[kind])
