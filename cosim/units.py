@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from enum import Enum
+from enum import StrEnum
 
 from cosim.errors import CosimInputError
 
 
-class Dimension(str, Enum):
+class Dimension(StrEnum):
     BYTES = "bytes"
     BYTES_PER_S = "bytes/s"
     HERTZ = "Hz"

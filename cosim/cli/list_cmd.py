@@ -36,7 +36,7 @@ def _models() -> list[dict]:
         m = load_model(name)
         rows.append({"name": name, "family": m.family, "layers": m.num_layers, "hidden": m.hidden_size,
                      "heads": m.num_heads, "kv_heads": m.num_kv_heads,
-                     "params_B": round(m.num_parameters() / 1e9, 2),
+                     "params_B": round(m.total_parameters() / 1e9, 2),
                      "moe": f"{m.moe.num_experts}x top-{m.moe.top_k}" if m.moe else "-"})
     return rows
 

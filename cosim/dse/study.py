@@ -67,6 +67,7 @@ class StudyResult:
     results: dict[tuple[str, int, int], StepResult] = field(default_factory=dict)
     drm: dict[tuple[str, int], Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    systems: dict[str, Any] = field(default_factory=dict)  # preset name -> loaded System
 
     def summary(self) -> list[dict[str, Any]]:
         """Per system and context: largest batch that fits and the best throughput among fitting points."""
@@ -103,6 +104,7 @@ def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
     model = load_model(spec.model)
     for system_name in spec.systems:
         system = load_system(system_name)
+        study.systems[system_name] = system
         mapping = spec.mappings.get(system_name)
         for context in spec.context:
             for batch in spec.batch:

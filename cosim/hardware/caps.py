@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from cosim.errors import CosimInputError
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit, OpKind
 
 
-class DeviceKind(str, Enum):
+class DeviceKind(StrEnum):
     GPU = "gpu"
     NPU = "npu"
     DIMM_PIM = "dimm_pim"

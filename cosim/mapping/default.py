@@ -24,7 +24,8 @@ def attention_pim_device(system: Any) -> str | None:
     for name in system.pim_devices():
         caps = system.caps(name)
         if caps.supports(OpKind.FUSED_ATTENTION) or (
-                caps.supports(OpKind.ATTENTION_SCORE) and caps.supports(OpKind.ATTENTION_CONTEXT)):
+            caps.supports(OpKind.ATTENTION_SCORE) and caps.supports(OpKind.ATTENTION_CONTEXT)
+        ):
             return name
     return None
 
@@ -32,8 +33,12 @@ def attention_pim_device(system: Any) -> str | None:
 def compute_device(system: Any) -> str:
     devices = list(system.compute_devices())
     if not devices:
-        raise CosimInputError(f"system {getattr(system, 'name', '?')!r} has no GPU/NPU for the default mapping; "
-                              "give a mapping file", field="mapping", allowed=list(system.devices))
+        raise CosimInputError(
+            f"system {getattr(system, 'name', '?')!r} has no GPU/NPU for the default mapping; "
+            "give a mapping file",
+            field="mapping",
+            allowed=list(system.devices),
+        )
     return devices[0]
 
 
@@ -42,9 +47,12 @@ def default_mapping(system: Any, phase: Phase | str = Phase.DECODE) -> Mapping:
     gpu = compute_device(system)
     pim = attention_pim_device(system)
     if pim is None:
-        return Mapping(name="default", description=f"everything on {gpu}",
-                       op_rules=(OpRule(device=gpu),),
-                       tensor_rules=(TensorRule(device=gpu, partition="tensor_parallel"),))
+        return Mapping(
+            name="default",
+            description=f"everything on {gpu}",
+            op_rules=(OpRule(device=gpu),),
+            tensor_rules=(TensorRule(device=gpu, partition="tensor_parallel"),),
+        )
     caps = system.caps(pim)
     pim_kinds = [k for k in DECODE_PIM_KINDS if caps.supports(k)]
     op_rules = []
@@ -52,10 +60,16 @@ def default_mapping(system: Any, phase: Phase | str = Phase.DECODE) -> Mapping:
         op_rules.append(OpRule(match=OpMatch(kind=pim_kinds, phase=[Phase.DECODE]), device=pim))
     op_rules.append(OpRule(device=gpu))
     tensor_rules = (
-        TensorRule(match=TensorMatch(cls=[TensorClass.KV_CACHE]), device=pim,
-                   partition={"across": ["channel", "rank"], "by": "head"}),
+        TensorRule(
+            match=TensorMatch(cls=[TensorClass.KV_CACHE]),
+            device=pim,
+            partition={"across": ["channel", "rank"], "by": "head"},
+        ),
         TensorRule(device=gpu, partition="tensor_parallel"),
     )
-    return Mapping(name="default",
-                   description=f"decode attention and the KV cache on {pim}, everything else on {gpu}",
-                   op_rules=tuple(op_rules), tensor_rules=tensor_rules)
+    return Mapping(
+        name="default",
+        description=f"decode attention and the KV cache on {pim}, everything else on {gpu}",
+        op_rules=tuple(op_rules),
+        tensor_rules=tensor_rules,
+    )

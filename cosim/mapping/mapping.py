@@ -70,8 +70,12 @@ class Mapping:
         for rule in self.op_rules:
             if op_matches(rule.match, op, phase):
                 return rule.device
-        raise CosimInputError(f"no rule maps operator {op.name!r} (kind {op.kind.value}, phase {phase.value}); "
-                              "add a catch-all rule without 'match'", file=self.source, field="ops")
+        raise CosimInputError(
+            f"no rule maps operator {op.name!r} (kind {op.kind.value}, phase {phase.value}); "
+            "add a catch-all rule without 'match'",
+            file=self.source,
+            field="ops",
+        )
 
     def fallback_device(self) -> str | None:
         """Device of the catch-all op rule (where unmatched tensors live), if there is one."""
@@ -94,20 +98,31 @@ class Mapping:
             return rule.device
         fallback = self.fallback_device()
         if fallback is None:
-            raise CosimInputError(f"no rule places tensor {tensor_name!r} and no catch-all op rule gives a "
-                                  "default device", file=self.source, field="tensors")
+            raise CosimInputError(
+                f"no rule places tensor {tensor_name!r} and no catch-all op rule gives a default device",
+                file=self.source,
+                field="tensors",
+            )
         return fallback
 
     def bind(self, system: Any) -> Mapping:
         """Resolve role names against ``system``; unknown devices raise a one-line error."""
         ops = tuple(
-            r.model_copy(update={"device": resolve_device(system, r.device, file=self.source,
-                                                          field=f"ops[{i}].device")})
-            for i, r in enumerate(self.op_rules))
+            r.model_copy(
+                update={
+                    "device": resolve_device(system, r.device, file=self.source, field=f"ops[{i}].device")
+                }
+            )
+            for i, r in enumerate(self.op_rules)
+        )
         tensors = tuple(
-            r.model_copy(update={"device": resolve_device(system, r.device, file=self.source,
-                                                          field=f"tensors[{i}].device")})
-            for i, r in enumerate(self.tensor_rules))
+            r.model_copy(
+                update={
+                    "device": resolve_device(system, r.device, file=self.source, field=f"tensors[{i}].device")
+                }
+            )
+            for i, r in enumerate(self.tensor_rules)
+        )
         return replace(self, op_rules=ops, tensor_rules=tensors)
 
 
@@ -131,14 +146,23 @@ def resolve_device(system: Any, device: str, *, file: str | None = None, field: 
         candidates = [n for n in system.pim_devices() if _kind_of(system, n).value == role]
     if candidates:
         return candidates[0]
-    raise CosimInputError(f"device {device!r} is not in system {getattr(system, 'name', '?')!r}", file=file,
-                          field=field, allowed=[*names, *(f"role {r}" for r in ROLE_NAMES)])
+    raise CosimInputError(
+        f"device {device!r} is not in system {getattr(system, 'name', '?')!r}",
+        file=file,
+        field=field,
+        allowed=[*names, *(f"role {r}" for r in ROLE_NAMES)],
+    )
 
 
 def mapping_from_dict(data: dict[str, Any], *, source: str | Path | None = None) -> Mapping:
     spec = validate(MappingSpec, data, file=source)
-    return Mapping(name=spec.name, description=spec.description, op_rules=tuple(spec.ops),
-                   tensor_rules=tuple(spec.tensors), source=str(source) if source is not None else None)
+    return Mapping(
+        name=spec.name,
+        description=spec.description,
+        op_rules=tuple(spec.ops),
+        tensor_rules=tuple(spec.tensors),
+        source=str(source) if source is not None else None,
+    )
 
 
 def load_mapping(name_or_path: str | Path | Mapping) -> Mapping:

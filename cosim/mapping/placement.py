@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 
 from cosim.errors import CosimInputError
-from cosim.mapping.mapping import Mapping, tensor_class_of
+from cosim.mapping.mapping import Mapping
 from cosim.workload.ops import Operator, Phase, TensorAccess, TensorClass
 
 PERSISTENT_CLASSES = (TensorClass.WEIGHT, TensorClass.KV_CACHE)
@@ -72,7 +72,7 @@ def place(graph: nx.DiGraph, system: Any, mapping: Mapping) -> Placement:
     bound = mapping.bind(system)
     op_device = {op.name: bound.device_of(op, phase) for op in graph_operators(graph)}
     tensors = graph.graph.get("tensors") or {}
-    tensor_home = {name: bound.home_of(name, t if tensor_class_of(t) else None) for name, t in tensors.items()}
+    tensor_home = {name: bound.home_of(name, t) for name, t in tensors.items()}
     return Placement(mapping=bound, phase=phase, op_device=op_device, tensor_home=tensor_home)
 
 
@@ -84,8 +84,12 @@ def check_support(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
         if not caps.supports(op.kind):
             supported = sorted(k.value for k in caps.supported_kinds)
             raise CosimInputError(
-                f"operator {op.name!r} of kind {op.kind.value} is mapped to device {device!r}, which does not "
-                f"support it", file=placement.mapping.source, field="ops", allowed=supported)
+                f"operator {op.name!r} of kind {op.kind.value} is mapped to device {device!r}, which does "
+                "not support it",
+                file=placement.mapping.source,
+                field="ops",
+                allowed=supported,
+            )
 
 
 def check_tp(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
@@ -94,8 +98,11 @@ def check_tp(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
     for device in sorted(set(placement.op_device.values()) & compute):
         count = slot_count(system, device)
         if tp > count:
-            raise CosimInputError(f"tp={tp} exceeds the {count} device(s) of compute device {device!r}",
-                                  field="tp", allowed=f"1..{count}")
+            raise CosimInputError(
+                f"tp={tp} exceeds the {count} device(s) of compute device {device!r}",
+                field="tp",
+                allowed=f"1..{count}",
+            )
 
 
 def devices_used(placement: Placement) -> Iterable[str]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from cosim.errors import CosimInputError
 
 
-class DType(str, Enum):
+class DType(StrEnum):
     FP64 = "fp64"
     FP32 = "fp32"
     TF32 = "tf32"

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from cosim.workload.dtypes import DType
 
 
-class OpKind(str, Enum):
+class OpKind(StrEnum):
     GEMM = "gemm"
     ATTENTION_SCORE = "attention_score"
     SOFTMAX = "softmax"
@@ -49,7 +49,7 @@ class OpKind(str, Enum):
         return self in (OpKind.ALL_REDUCE, OpKind.ALL_GATHER)
 
 
-class ComputeUnit(str, Enum):
+class ComputeUnit(StrEnum):
     """Which engine of a device executes an operator's arithmetic."""
 
     MATRIX = "matrix"  # tensor cores, systolic arrays, PIM MAC units
@@ -81,13 +81,13 @@ ATTENTION_KINDS = frozenset(
 )
 
 
-class TensorClass(str, Enum):
+class TensorClass(StrEnum):
     WEIGHT = "weight"
     ACTIVATION = "activation"
     KV_CACHE = "kv_cache"
 
 
-class Phase(str, Enum):
+class Phase(StrEnum):
     PREFILL = "prefill"
     DECODE = "decode"
     CHUNKED_PREFILL = "chunked_prefill"
@@ -159,3 +159,18 @@ class Operator:
     @property
     def arithmetic_intensity(self) -> float:
         return self.flops / self.bytes if self.bytes > 0 else float("inf")
+
+
+@dataclass(frozen=True, slots=True)
+class PersistentTensor:
+    """A tensor that lives across steps (a weight or the KV cache) with its footprint on ONE tp rank.
+
+    ``shape`` and ``bytes`` cover every layer the tensor serves (a decoder weight has shape
+    ``(num_layers, ...)``), so the mapping stage can place and size it without knowing the model.
+    """
+
+    name: str
+    cls: TensorClass
+    dtype: DType
+    shape: tuple[int, ...]
+    bytes: float

@@ -109,7 +109,7 @@ def test_list(capsys, what):
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, argv, needle):
-    code, out, err = run_cli(capsys, *argv)
+    code, _out, err = run_cli(capsys, *argv)
     assert code == 2
     assert err.startswith("cosim: error:")
     assert len(err.strip().splitlines()) == 1
@@ -121,7 +121,7 @@ def test_bad_model_file_names_file_and_field(capsys, tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nfamily: llama\nnum_layers: 2\nhidden_size: 100\nnum_heads: 3\n"
                    "intermediate_size: 256\nvocab_size: 1000\n")
-    code, out, err = run_cli(capsys, "predict", "--model", str(bad), "--hw", "h100-sxm", "--phase", "decode",
+    code, _out, err = run_cli(capsys, "predict", "--model", str(bad), "--hw", "h100-sxm", "--phase", "decode",
                              "--batch", "1", "--context", "8")
     assert code == 2
     assert str(bad) in err and "num_heads" in err

@@ -1,0 +1,103 @@
+"""Pieces every device schema shares: positive quantities, attached memory, efficiency caps, identity.
+
+Kept in one place so a GPU, an NPU and a PIM device describe memory and efficiency the same way,
+and so the "achievable fraction of peak" defaults carry their source once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from cosim.config import Bytes, BytesPerSecond, FlopsPerSecond, Hertz, Seconds, StrictModel
+from cosim.workload.dtypes import DType
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveBytes = Annotated[Bytes, Field(gt=0)]
+PositiveBandwidth = Annotated[BytesPerSecond, Field(gt=0)]
+PositiveHertz = Annotated[Hertz, Field(gt=0)]
+PositiveFlops = Annotated[FlopsPerSecond, Field(gt=0)]
+NonNegativeSeconds = Annotated[Seconds, Field(ge=0)]
+Fraction = Annotated[float, Field(gt=0, le=1)]
+
+# AttAcc simulator (scale-snu/attacc_simulator @ c600051, src/config.py): MAX_COMPUTE_UTIL = 0.8 and
+# MAX_OFF_MEM_BW_UTIL = 0.85 cap the achievable fraction of peak FLOP/s and HBM bandwidth on a GPU.
+DEFAULT_COMPUTE_EFFICIENCY = 0.8
+DEFAULT_MEMORY_EFFICIENCY = 0.85
+
+
+class MemoryTechnology(StrEnum):
+    HBM2 = "hbm2"
+    HBM2E = "hbm2e"
+    HBM3 = "hbm3"
+    HBM3E = "hbm3e"
+    DDR4 = "ddr4"
+    DDR5 = "ddr5"
+    LPDDR5 = "lpddr5"
+    GDDR6 = "gddr6"
+    SRAM = "sram"
+
+
+class MemorySpec(StrictModel):
+    """Memory attached to a compute device: what it holds and how fast the device can stream it."""
+
+    technology: MemoryTechnology
+    capacity: PositiveBytes
+    bandwidth: PositiveBandwidth
+    stacks: PositiveInt | None = None
+
+    @property
+    def capacity_bytes(self) -> float:
+        return self.capacity
+
+    @property
+    def bw_bytes_per_s(self) -> float:
+        return self.bandwidth
+
+
+class Efficiency(StrictModel):
+    """Achievable fraction of peak: roofline models multiply peaks by these."""
+
+    compute: Fraction = DEFAULT_COMPUTE_EFFICIENCY
+    memory: Fraction = DEFAULT_MEMORY_EFFICIENCY
+
+
+def parse_rate_table(value: object) -> object:
+    """Accept ``{bf16: "312 TFLOPS"}`` with dtype aliases ("bfloat16"); reject unknown dtypes by name."""
+    if not isinstance(value, Mapping):
+        return value
+    out = {}
+    for key, rate in value.items():
+        out[DType.parse(str(key)).value] = rate
+    return out
+
+
+RateTable = dict[DType, PositiveFlops]
+
+
+class DeviceBase(StrictModel):
+    """Identity fields every device spec carries."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    source: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _strip_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value.strip()
+
+
+def bandwidth_matched_flops(bw_bytes_per_s: float, element_bytes: float, macs_per_element: float) -> float:
+    """FLOP/s of MAC units that consume every streamed element ``macs_per_element`` times (2 FLOP/MAC).
+
+    This is how PIM compute is sized when the paper gives the bandwidth but not the PU clock: the
+    units keep up with the bank reads, so the GEMV runs at memory speed (CHIME N_cmr, AttAcc opb).
+    """
+    return 2.0 * macs_per_element * bw_bytes_per_s / element_bytes

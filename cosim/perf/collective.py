@@ -1,0 +1,35 @@
+"""Collectives over a link with the ring algorithm (what NCCL uses for bandwidth-bound messages).
+
+Ring all-reduce over n ranks moves 2(n-1)/n of the buffer through every link and takes 2(n-1) steps,
+each paying the link latency; ring all-gather moves (n-1)/n of the gathered buffer in n-1 steps.
+"""
+
+from __future__ import annotations
+
+from cosim.hardware.caps import LinkCaps
+from cosim.perf.base import OpTiming
+from cosim.workload.ops import Operator, OpKind
+
+
+def message_bytes(op: Operator) -> float:
+    """Bytes of the full buffer: the reduced tensor (all-reduce) or the gathered output (all-gather)."""
+    return max(op.bytes_read(), op.bytes_written())
+
+
+def ring_coefficients(kind: OpKind, n: int) -> tuple[float, int]:
+    """(fraction of the buffer each link carries, number of latency-bound steps) for ``n`` ranks."""
+    if n <= 1:
+        return 0.0, 0
+    if kind is OpKind.ALL_REDUCE:
+        return 2.0 * (n - 1) / n, 2 * (n - 1)
+    if kind is OpKind.ALL_GATHER:
+        return (n - 1) / n, n - 1
+    raise ValueError(f"{kind.value} is not a collective")
+
+
+def collective_timing(op: Operator, link: LinkCaps) -> OpTiming:
+    """Bandwidth term reported as ``memory_s`` (data movement), latency steps as ``overhead_s``."""
+    fraction, steps = ring_coefficients(op.kind, op.instances)
+    bw_s = fraction * message_bytes(op) / link.bw_bytes_per_s if fraction else 0.0
+    lat_s = steps * link.latency_s
+    return OpTiming(compute_s=0.0, memory_s=bw_s, overhead_s=lat_s, latency_s=bw_s + lat_s, bound="network")

@@ -1,0 +1,105 @@
+"""predict(): one inference step of a model on a system, end to end (graph -> mapping -> schedule).
+
+Model, hardware and mapping may be objects or preset names / file paths, so the CLI, notebooks and
+sweeps all go through the same path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from cosim.mapping.default import default_mapping
+from cosim.mapping.mapping import Mapping, load_mapping
+from cosim.mapping.placement import Placement, place
+from cosim.mapping.validate import GIB, validate_placement
+from cosim.perf.result import MemoryUse, StepResult
+from cosim.schedule.sequential import run_sequential
+from cosim.workload.ops import Phase
+
+
+def resolve_system(hw: Any) -> Any:
+    """A System object, or a system/device preset name or file."""
+    if hasattr(hw, "devices") and hasattr(hw, "caps"):
+        return hw
+    from cosim.hardware import load_system
+
+    return load_system(hw)
+
+
+def resolve_mapping(mapping: Mapping | str | Path | None, system: Any, phase: Phase | str) -> Mapping:
+    if mapping is None:
+        return default_mapping(system, phase)
+    return load_mapping(mapping)
+
+
+def place_and_validate(
+    graph: nx.DiGraph, system: Any, mapping: Mapping | str | Path | None, *, strict: bool = False
+) -> tuple[Placement, list[MemoryUse]]:
+    phase = graph.graph.get("phase", Phase.DECODE)
+    placement = place(graph, system, resolve_mapping(mapping, system, phase))
+    return placement, validate_placement(graph, system, placement, strict=strict)
+
+
+def memory_notes(memory: list[MemoryUse]) -> list[str]:
+    return [
+        f"does not fit: device {m.device!r} overflows by {m.overflow_bytes / GIB:.2f} GiB "
+        f"(weights {m.weights_bytes / GIB:.2f}, KV cache {m.kv_cache_bytes / GIB:.2f}, "
+        f"activations {m.activation_bytes / GIB:.2f} GiB)"
+        for m in memory
+        if not m.fits
+    ]
+
+
+def predict_graph(
+    graph: nx.DiGraph,
+    system: Any,
+    *,
+    mapping: Mapping | str | Path | None = None,
+    cost_model: str | None = None,
+    strict: bool = False,
+) -> StepResult:
+    """Evaluate an already built graph (from ``cosim.workload.build_graph``) on a system."""
+    system = resolve_system(system)
+    placement, memory = place_and_validate(graph, system, mapping, strict=strict)
+    return run_sequential(graph, system, placement, memory, cost_model=cost_model, notes=memory_notes(memory))
+
+
+def predict(
+    model: Any,
+    hw: Any,
+    phase: Phase | str,
+    batch: int,
+    context: int | list[int],
+    *,
+    chunk: int | None = None,
+    dtype: str = "bf16",
+    weight_dtype: str | None = None,
+    kv_dtype: str | tuple[str, str] | None = None,
+    fusion: str = "fused",
+    attention: str = "flash",
+    tp: int = 1,
+    mapping: Mapping | str | Path | None = None,
+    cost_model: str | None = None,
+    strict: bool = False,
+) -> StepResult:
+    """Latency, FLOPs, bytes and memory of one step (sequential schedule; no overlap between devices)."""
+    from cosim.workload import build_graph
+
+    system = resolve_system(hw)
+    graph = build_graph(
+        model,
+        phase,
+        batch,
+        context,
+        chunk=chunk,
+        dtype=dtype,
+        weight_dtype=weight_dtype,
+        kv_dtype=kv_dtype,
+        fusion=fusion,
+        attention=attention,
+        tp=tp,
+    )
+    return predict_graph(graph, system, mapping=mapping, cost_model=cost_model, strict=strict)

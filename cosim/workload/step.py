@@ -1,0 +1,93 @@
+"""The shape of one inference step: per-request query and KV lengths.
+
+* prefill: ``q_len = kv_len = context`` (causal);
+* decode: ``q_len = 1``, ``kv_len = context`` (the new token's K/V is written to the cache first);
+* chunked prefill: ``q_len = chunk``, ``kv_len = context + chunk`` (causal within the chunk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cosim.errors import CosimInputError
+from cosim.workload.ops import Phase
+
+
+@dataclass(frozen=True)
+class Step:
+    phase: Phase
+    q_lens: np.ndarray  # new tokens per request
+    kv_lens: np.ndarray  # keys each request's last query sees (cached + new)
+
+    @property
+    def batch(self) -> int:
+        return len(self.q_lens)
+
+    @property
+    def tokens(self) -> int:
+        """New tokens processed in the step (rows of every token-parallel GEMM)."""
+        return int(self.q_lens.sum())
+
+    @property
+    def kv_tokens(self) -> int:
+        """KV-cache entries resident after the step (all requests)."""
+        return int(self.kv_lens.sum())
+
+    @property
+    def attention_pairs(self) -> int:
+        """Unmasked (query, key) pairs over all requests, for one head.
+
+        A request with ``q`` new tokens on top of ``p = kv - q`` cached ones: each new token sees the
+        ``p`` cached keys and the new keys up to itself, i.e. ``q*p + q(q+1)/2`` pairs.
+        """
+        q = self.q_lens.astype(np.int64)
+        p = self.kv_lens.astype(np.int64) - q
+        return int((q * p + q * (q + 1) // 2).sum())
+
+    @property
+    def materialized_scores(self) -> int:
+        """Entries of the score matrices an eager implementation writes (``q x kv`` per request, per head)."""
+        return int((self.q_lens.astype(np.int64) * self.kv_lens.astype(np.int64)).sum())
+
+
+def _as_int(value: object, field: str, *, minimum: int) -> int:
+    allowed = f"integers >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise CosimInputError(f"expected an integer, got {value!r}", field=field, allowed=allowed)
+    if value < minimum:
+        raise CosimInputError(f"must be >= {minimum}, got {value}", field=field, allowed=allowed)
+    return int(value)
+
+
+def make_step(phase: Phase | str, batch: int, context: int | Sequence[int], chunk: int | None = None) -> Step:
+    """Validate the step arguments and derive per-request lengths."""
+    phase = Phase.parse(phase)
+    batch = _as_int(batch, "batch", minimum=1)
+    min_context = 0 if phase is Phase.CHUNKED_PREFILL else 1
+    if isinstance(context, int | np.integer) and not isinstance(context, bool):
+        contexts = np.full(batch, _as_int(context, "context", minimum=min_context), dtype=np.int64)
+    elif isinstance(context, Sequence | np.ndarray) and not isinstance(context, str):
+        values = [_as_int(c, f"context[{i}]", minimum=min_context) for i, c in enumerate(context)]
+        if len(values) != batch:
+            raise CosimInputError(f"{len(values)} per-request contexts given for batch {batch}",
+                                  field="context", allowed="an int, or one int per request")
+        contexts = np.asarray(values, dtype=np.int64)
+    else:
+        raise CosimInputError(f"expected an int or a list of ints, got {context!r}", field="context")
+
+    if phase is Phase.CHUNKED_PREFILL:
+        if chunk is None:
+            raise CosimInputError("chunked_prefill needs a chunk size", field="chunk",
+                                  allowed="integers >= 1")
+        size = _as_int(chunk, "chunk", minimum=1)
+        q_lens = np.full(batch, size, dtype=np.int64)
+        return Step(phase, q_lens, contexts + size)
+    if chunk is not None:
+        raise CosimInputError(f"chunk is only meaningful for chunked_prefill, not {phase.value}",
+                              field="chunk")
+    if phase is Phase.PREFILL:
+        return Step(phase, contexts.copy(), contexts)
+    return Step(phase, np.ones(batch, dtype=np.int64), contexts)
