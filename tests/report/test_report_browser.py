@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from report_browser import visit_report
 from report_fakes import XSS, gpu_caps, make_drm, make_step, pim_caps
 
 from cosim.report import Section, render_report
@@ -13,18 +13,6 @@ from cosim.report.figures import sweep_figure
 from cosim.report.html import step_report_sections
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-RENDER_TIMEOUT_MS = 60_000
-
-
-def _chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if path is None:
-        pytest.skip("chromium is not installed (apt-get install chromium, or `make chromium`)")
-    return path
-
 
 def _sweep_section() -> Section:
     rows = [{"system": system, "context": context, "batch": batch, "fits": batch * context <= 2**18,
@@ -49,39 +37,18 @@ def _build_report(tmp_path: Path) -> tuple[Path, int]:
 
 
 def test_report_renders_every_figure_in_chromium(tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = _chromium()
     path, expected = _build_report(tmp_path)
-    errors: list[str] = []
-    dialogs: list[str] = []
-    remote: list[str] = []
-    with sync_api.sync_playwright() as pw:
-        try:
-            browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        except sync_api.Error as exc:  # e.g. a chromium too old or too new for this playwright
-            pytest.skip(f"cannot launch chromium at {executable}: {str(exc).splitlines()[0]}")
-        try:
-            page = browser.new_page()
-            page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-            page.on("request", lambda req: remote.append(req.url)
-                    if not req.url.startswith(("file:", "data:", "blob:", "about:")) else None)
-            page.goto(path.as_uri())
-            page.wait_for_selector("body[data-figures-rendered]", state="attached", timeout=RENDER_TIMEOUT_MS)
-            assert page.get_attribute("body", "data-figures-rendered") == str(expected)
-            figure_ids = page.eval_on_selector_all(".cosim-figure", "els => els.map(e => e.id)")
-            assert len(figure_ids) == expected
-            for fid in figure_ids:
-                rendered = page.locator(f"#{fid} .main-svg")
-                assert rendered.count() >= 1, f"{fid} has no rendered plot"
-                assert page.locator(f"#{fid} .plot-container").count() == 1
-            # data reached the plots: the roofline has ceilings and points drawn as SVG
-            assert page.locator("#cosim-fig-1 .scatterlayer .trace").count() >= 3
-            title = page.title()
-        finally:
-            browser.close()
-    assert errors == []
-    assert dialogs == []  # the hostile names never ran
-    assert remote == []  # the report is self-contained
-    assert title == XSS  # shown literally, not parsed
+
+    def roofline_has_data(page, visit):
+        # data reached the plots: the roofline has ceilings and points drawn as SVG
+        visit.extra["roofline_traces"] = page.locator("#cosim-fig-1 .scatterlayer .trace").count()
+
+    visit = visit_report(path, roofline_has_data)
+    assert visit.rendered_attr == str(expected)
+    assert len(visit.figure_ids) == expected
+    assert visit.unrendered == []
+    assert visit.extra["roofline_traces"] >= 3
+    assert visit.errors == []
+    assert visit.dialogs == []  # the hostile names never ran
+    assert visit.remote_requests == []  # the report is self-contained
+    assert visit.title == XSS  # shown literally, not parsed
