@@ -8,13 +8,6 @@ from typing import Any
 import pytest
 import yaml
 
-from cosim.config import REPO_ROOT, load_document
-
-
-def preset_data(name: str) -> dict[str, Any]:
-    """A shipped preset's raw document (without resolving ``extends``)."""
-    return load_document(REPO_ROOT / "hw" / f"{name}.yaml")
-
 
 @pytest.fixture
 def write_yaml(tmp_path: Path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import preset_data
+from hw_fixtures import preset_data
 
 from cosim.config import deep_merge
 from cosim.errors import CosimInputError, UnknownPresetError

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import preset_data
+from hw_fixtures import preset_data
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
