@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 BOUNDS = ("compute", "memory", "overhead", "network")
+TRANSFER_KIND = "transfer"
+"""``OpResult.kind`` of a cross-device transfer row (the other rows carry an ``OpKind`` value)."""
 
 
 @dataclass(frozen=True)

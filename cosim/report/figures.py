@@ -20,7 +20,7 @@ from plotly.subplots import make_subplots
 
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
-from cosim.perf.result import OpResult, StepResult
+from cosim.perf.result import TRANSFER_KIND, OpResult, StepResult
 from cosim.units import format_quantity
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit
@@ -81,7 +81,7 @@ def _color_map(values: Iterable[object]) -> dict[object, str]:
 def _plottable_on_roofline(op: OpResult) -> bool:
     # Transfers, collectives and pure data movement have no arithmetic to place on a roofline.
     return (op.flops > 0 and op.bytes > 0 and op.latency_s > 0
-            and op.kind not in _COLLECTIVE_KINDS and op.kind != "transfer")
+            and op.kind not in _COLLECTIVE_KINDS and op.kind != TRANSFER_KIND)
 
 
 def roofline_figure(

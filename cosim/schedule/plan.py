@@ -19,8 +19,6 @@ from cosim.mapping.placement import Placement, graph_operators, memory_owner, sh
 from cosim.perf.collective import message_bytes, ring_coefficients
 from cosim.workload.ops import ComputeUnit, Operator
 
-TRANSFER_KIND = "transfer"
-
 
 class RowKind(StrEnum):
     OPERATOR = "operator"  # timed by the device's cost model

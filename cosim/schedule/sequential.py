@@ -15,8 +15,8 @@ import networkx as nx
 from cosim.hardware.caps import DeviceCaps, LinkCaps
 from cosim.mapping.placement import Placement
 from cosim.perf.base import OpTiming, cost_model_for
-from cosim.perf.result import MemoryUse, OpResult, StepResult
-from cosim.schedule.plan import TRANSFER_KIND, PlannedRow, RowKind, StepPlan, plan_step, with_link_overrides
+from cosim.perf.result import TRANSFER_KIND, MemoryUse, OpResult, StepResult
+from cosim.schedule.plan import PlannedRow, RowKind, StepPlan, plan_step, with_link_overrides
 
 
 @dataclass(frozen=True)
