@@ -188,14 +188,18 @@ def load_with_extends(path: Path, kind: str, *, what: str, _seen: tuple[Path, ..
     if not isinstance(data, Mapping):
         raise CosimInputError(f"expected a mapping at the top level, got {type(data).__name__}", file=path)
     data = dict(data)
-    base_name = data.pop("extends", None)
-    if base_name is None:
+    if "extends" not in data:
         return data
-    if not isinstance(base_name, str):
-        raise CosimInputError("expected a preset name or file path", file=path, field="extends")
+    base_name = data.pop("extends")
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise CosimInputError(f"expected a {what} preset name or file path, got {base_name!r}", file=path,
+                              field="extends", allowed=list_presets(kind) or None)
     try:
+        if base_name.startswith(("./", "../")):  # relative to the extending file, not to the cwd
+            base_name = str(path.parent / base_name)
         base_path = resolve_preset(base_name, kind, what=what)
+        base = load_with_extends(base_path, kind, what=what, _seen=(*_seen, path.resolve()))
     except CosimInputError as exc:
-        raise exc.with_context(file=path) from None
-    base = load_with_extends(base_path, kind, what=what, _seen=(*_seen, path.resolve()))
+        # name the file the user wrote, then what went wrong with its base
+        raise CosimInputError(f"cannot use base {base_name!r}: {exc}", file=path, field="extends") from None
     return deep_merge(base, data)

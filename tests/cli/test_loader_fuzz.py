@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -25,9 +26,10 @@ documents = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_si
                                                           st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)),
                          max_leaves=20)
 LOADERS = [load_model, load_system, load_mapping, load_study]
+EXAMPLES = int(os.environ.get("COSIM_FUZZ_EXAMPLES", "60"))  # raise it for a longer fuzzing session
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=documents, loader=st.sampled_from(LOADERS))
 def test_loaders_accept_or_reject_with_one_line(doc, loader):
     with tempfile.TemporaryDirectory() as folder:
@@ -41,7 +43,7 @@ def test_loaders_accept_or_reject_with_one_line(doc, loader):
             assert str(path) in message
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(text=st.text(max_size=200), loader=st.sampled_from(LOADERS))
 def test_loaders_survive_arbitrary_text(text, loader):
     with tempfile.TemporaryDirectory() as folder:
