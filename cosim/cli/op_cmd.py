@@ -60,7 +60,7 @@ def _print(result, as_json: bool) -> int:
         "name": result.name, "kind": result.kind, "device": result.device, "latency_s": result.latency_s,
         "flops": result.flops, "bytes": result.bytes, "compute_s": result.compute_s,
         "memory_s": result.memory_s, "overhead_s": result.overhead_s, "bound": result.bound,
-        "achieved_flops_per_s": result.flops / result.latency_s if result.latency_s > 0 else 0.0,
+        "achieved_flops_per_s": result.achieved_flops_per_s,
     }
     if as_json:
         print(json.dumps(data, indent=2))

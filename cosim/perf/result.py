@@ -37,6 +37,7 @@ class OpResult:
     bound: str
     block: str = ""
     instances: int = 1
+    share: float = 1.0  # copies one device runs back to back (tp ranks sharing one device, e.g. a PIM pool)
 
     @property
     def total_s(self) -> float:
@@ -48,7 +49,8 @@ class OpResult:
 
     @property
     def achieved_flops_per_s(self) -> float:
-        return self.flops / self.latency_s if self.latency_s > 0 else 0.0
+        """FLOP/s the device sustains while running this row (all the copies it runs back to back)."""
+        return self.flops * self.share / self.latency_s if self.latency_s > 0 else 0.0
 
 
 @dataclass(frozen=True)

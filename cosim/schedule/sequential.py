@@ -58,8 +58,9 @@ def time_rows(
             s = row.share
             timing = OpTiming(t.compute_s * s, t.memory_s * s, t.overhead_s * s, t.latency_s * s, t.bound)
             model_name = model.name
-            flops, nbytes, kind = row.op.flops, row.op.bytes, row.op.kind.value
+            flops, nbytes, kind, share = row.op.flops, row.op.bytes, row.op.kind.value, s
         else:
+            share = 1.0
             timing = network_timing(row, links.get(row.link_name) if row.link_name else None)
             model_name = "network"
             if row.kind is RowKind.COLLECTIVE:
@@ -80,6 +81,7 @@ def time_rows(
             bound=timing.bound,
             block=row.block,
             instances=row.instances,
+            share=share,
         )
         out.append(TimedRow(row, result, model_name))
     return out
