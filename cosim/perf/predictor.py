@@ -53,6 +53,17 @@ def memory_notes(memory: list[MemoryUse]) -> list[str]:
     ]
 
 
+def context_notes(graph: nx.DiGraph) -> list[str]:
+    """Flag steps that attend beyond the context the model was trained for (still predicted: a what-if)."""
+    config = graph.graph.get("model_config")
+    kv_lens = graph.graph.get("kv_lens")
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit is None or kv_lens is None or len(kv_lens) == 0 or int(max(kv_lens)) <= limit:
+        return []
+    return [f"context {int(max(kv_lens))} exceeds {getattr(config, 'name', 'the model')}'s "
+            f"max_position_embeddings {limit}; predicted as a what-if"]
+
+
 def predict_graph(
     graph: nx.DiGraph,
     system: Any,
@@ -64,7 +75,8 @@ def predict_graph(
     """Evaluate an already built graph (from ``cosim.workload.build_graph``) on a system."""
     system = resolve_system(system)
     placement, memory = place_and_validate(graph, system, mapping, strict=strict)
-    return run_sequential(graph, system, placement, memory, cost_model=cost_model, notes=memory_notes(memory))
+    notes = memory_notes(memory) + context_notes(graph)
+    return run_sequential(graph, system, placement, memory, cost_model=cost_model, notes=notes)
 
 
 def predict(

@@ -26,7 +26,8 @@ def _detail_results(study: StudyResult) -> tuple[int, int, dict[str, Any]]:
 def study_sections(study: StudyResult) -> list[Section]:
     spec = study.spec
     rows = [{k: r.get(k) for k in ROW_COLUMNS if k in r} for r in study.rows]
-    notes = "\n".join(f"note: {e}" for e in study.errors)
+    step_notes = dict.fromkeys(n for r in study.results.values() for n in r.notes if not n.startswith("does not fit"))
+    notes = "\n".join([*(f"note: {e}" for e in study.errors), *(f"note: {n}" for n in step_notes)])
     sections = [Section(
         "Summary",
         "\n".join(t for t in (spec.description.strip(), notes) if t),

@@ -32,3 +32,10 @@ def test_achieved_rates_stay_under_device_ceilings(model, hw, tp):
         shared += op.share > 1
     if hw == "gpu+l3":
         assert shared > 0  # the 8 ranks' attention share the one DIMM-PIM pool
+
+
+def test_context_beyond_training_length_is_noted_not_refused():
+    long = predict("llama2-7b", "h100-sxm", "decode", 1, 8192)
+    short = predict("llama2-7b", "h100-sxm", "decode", 1, 4096)
+    assert any("max_position_embeddings 4096" in note for note in long.notes)
+    assert not any("max_position_embeddings" in note for note in short.notes)
