@@ -87,7 +87,7 @@ class StudyResult:
                     "step_latency_ms": best["latency_s"] * 1e3 if best else float("nan"),
                     "bound": best["bound"] if best else "-",
                 })
-        baseline = {(r["context"]): r["best_tokens_per_s"] for r in out if r["system"] == self.spec.systems[0]}
+        baseline = {r["context"]: r["best_tokens_per_s"] for r in out if r["system"] == self.spec.systems[0]}
         for r in out:
             base = baseline.get(r["context"])
             r[f"x_vs_{self.spec.systems[0]}"] = (r["best_tokens_per_s"] / base) if base else float("nan")
@@ -142,7 +142,7 @@ def _drm(spec: StudySpec, model, system, context: int, mapping, study: StudyResu
     try:
         return disaggregated_roofline(model, system, context, batches, tp=spec.tp, dtype=spec.dtype,
                                       weight_dtype=spec.weight_dtype, kv_dtype=spec.kv_dtype, fusion=spec.fusion,
-                                      mapping=spec.mappings.get(system.name, mapping))
+                                      attention=spec.attention, mapping=mapping)
     except CosimError as exc:
         study.errors.append(f"{system.name} DRM context={context}: {exc}")
         return None
