@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STUDY ?=
 
-.PHONY: run test venv lint bench clean
+.PHONY: run test venv lint bench bench-npu bench-dram clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,15 @@ lint: venv
 
 bench: venv
 	$(BIN)/python benchmarks/bench_roofline.py
+
+# NPU systolic model vs SCALE-Sim compute cycles (installs the peer tools first).
+bench-npu: venv
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements-peers.txt
+	$(BIN)/python benchmarks/bench_scalesim.py
+
+# DRAM trace simulator speed; adds DRAMsim3 columns and the speed ratio when DRAMSIM3_DIR names a checkout.
+bench-dram: venv
+	$(BIN)/python benchmarks/bench_dram.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -1,4 +1,4 @@
-"""`cosim list models|hw|mappings|studies|cost-models`: what ships with cosim."""
+"""`cosim list models|hw|mappings|studies|cost-models|datasets`: what ships with cosim."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from cosim.cli.format import render_table
 from cosim.config import list_presets
 
-WHAT = ("models", "hw", "mappings", "studies", "cost-models")
+WHAT = ("models", "hw", "mappings", "studies", "cost-models", "datasets")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         "mappings": _mappings,
         "studies": _studies,
         "cost-models": _cost_models,
+        "datasets": _datasets,
     }[args.what]()
     print(render_table(rows))
     return 0
@@ -70,3 +71,9 @@ def _cost_models() -> list[dict]:
 
     return [{"name": n, "default_for": ", ".join(k.value for k, v in DEFAULT_BY_KIND.items() if v == n) or "-"}
             for n in available_cost_models()]
+
+
+def _datasets() -> list[dict]:
+    from cosim.validate.datasets import DATASETS, dataset_names
+
+    return [{"name": n, "description": DATASETS[n].description} for n in dataset_names()]

@@ -24,6 +24,7 @@ from cosim.hardware.common import (
     StrictModel,
     parse_rate_table,
 )
+from cosim.hardware.gpu_kernel import GpuArchitecture, KernelModelSpec
 from cosim.workload.ops import OpKind
 
 
@@ -45,6 +46,8 @@ class GpuSpec(DeviceBase):
     kernel_launch: NonNegativeSeconds = 0.0
     efficiency: Efficiency = Efficiency()
     nvlink: NvlinkSpec | None = None
+    architecture: GpuArchitecture | None = None  # kernel shapes for the "gpu-kernel" model (None: generic)
+    kernel_model: KernelModelSpec = KernelModelSpec()  # calibrated kernel behaviour (cosim.hardware.gpu_kernel)
 
     def caps(self) -> DeviceCaps:
         return DeviceCaps(

@@ -39,6 +39,9 @@ class SystolicArrays(StrictModel):
     cols: PositiveInt
     dataflow: Dataflow
     clock: PositiveHertz
+    # True: a fold's operands follow the previous fold's back to back, so the wavefront fill/drain
+    # is paid once per operator (cosim.perf.npu.dataflow); False: once per fold, as in SCALE-Sim.
+    pipelined_folds: bool = False
     dtypes: list[DType] = Field(min_length=1)
 
     @property
@@ -63,7 +66,11 @@ class NpuSpec(DeviceBase):
     kind: Literal[DeviceKind.NPU] = DeviceKind.NPU
     systolic_arrays: SystolicArrays
     vector_units: VectorUnits
-    sram_capacity: PositiveBytes | None = None
+    # On-chip buffers shared by the arrays; the systolic cost model tiles GEMMs to fit them.
+    sram_capacity: PositiveBytes | None = None  # operand scratchpad; None: ideal reuse (operands read once)
+    accumulator_capacity: PositiveBytes | None = None  # partial-sum buffer; None: shares the scratchpad
+    accumulator_bits: PositiveInt = 32  # width of one partial sum
+    double_buffered: bool = True  # loads of the next tile overlap compute on the current one
     memory: MemorySpec
     op_overhead: NonNegativeSeconds = 0.0
     efficiency: Efficiency = Efficiency()

@@ -43,9 +43,9 @@ _REGISTRY: dict[str, Callable[[], CostModel]] = {}
 
 DEFAULT_BY_KIND: dict[DeviceKind, str] = {
     DeviceKind.GPU: "roofline",
-    DeviceKind.NPU: "roofline",
-    DeviceKind.DIMM_PIM: "roofline",
-    DeviceKind.HBM_PIM: "roofline",
+    DeviceKind.NPU: "systolic",  # cosim.perf.npu
+    DeviceKind.DIMM_PIM: "pim",  # cosim.pim.cost_model
+    DeviceKind.HBM_PIM: "pim",  # cosim.pim.cost_model
 }
 
 

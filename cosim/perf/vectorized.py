@@ -19,7 +19,6 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.mapping.mapping import Mapping as MappingRules
-from cosim.perf.base import DEFAULT_BY_KIND
 from cosim.perf.predictor import place_and_validate, resolve_system
 from cosim.perf.result import BOUNDS
 from cosim.perf.variants import DEVICE_PARAMS, LINK_PARAMS, check_params
@@ -82,7 +81,10 @@ class VectorizedStep:
         links = list(plan.links)
         for name in devices:
             slot = system.devices[name]
-            model = getattr(slot, "cost_model", None) or DEFAULT_BY_KIND[system.caps(name).kind]
+            # This path IS the roofline: device kinds whose default (DEFAULT_BY_KIND) is a detailed model
+            # (PIM streams, systolic arrays) are swept with the roofline; compare it with
+            # predict(..., cost_model="roofline"). An explicit per-device override is refused below.
+            model = getattr(slot, "cost_model", None) or "roofline"
             used = any(r.kind is RowKind.OPERATOR and r.device == name for r in plan.rows)
             if used and model != "roofline":
                 raise CosimInputError(

@@ -14,7 +14,7 @@ from cosim.workload.ops import ComputeUnit
                                                  ("llama2-7b", "h100-sxm", 1), ("opt-66b", "gpu+r-pim", 8)])
 def test_achieved_rates_stay_under_device_ceilings(model, hw, tp):
     system = load_system(hw)
-    step = predict(model, system, "decode", 64, 8192, tp=tp, dtype="fp16")
+    step = predict(model, system, "decode", 64, 8192, tp=tp, dtype="fp16", cost_model="roofline")
     shared = 0
     for op in step.ops:
         if op.kind == "transfer" or op.device not in system.devices or op.latency_s <= 0:

@@ -1,0 +1,80 @@
+"""`cosim dram simulate|list|show`: the command-level DRAM simulator and the DRAM standards shipped as data."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from cosim.cli.args import positive_int
+from cosim.cli.format import render_table
+
+SIM_FORMATS = ("dramsim3", "ramulator")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dram", help="simulate DRAM traces; list and show DRAM standards",
+                       description="Command-level DRAM simulation (DRAMsim3 semantics) and DRAM presets.")
+    cmds = p.add_subparsers(dest="dram_command", metavar="SUBCOMMAND", required=True)
+
+    s = cmds.add_parser("simulate", help="run a request trace through the memory controller",
+                        description="Simulate a request trace; print cycles, bandwidth, latency, row hits, energy.")
+    s.add_argument("--spec", required=True, help="DRAM preset (cosim dram list), DRAMsim3 .ini file or YAML file")
+    s.add_argument("--trace", required=True, help="trace file")
+    s.add_argument("--format", choices=SIM_FORMATS, default="dramsim3",
+                   help="dramsim3: '0xADDR READ|WRITE CYCLE'; ramulator: '0xADDR R|W' or 'LD|ST ADDR'")
+    s.add_argument("--cycles", type=positive_int, default=None,
+                   help="stop after N memory cycles (default: run until every request has completed)")
+    s.add_argument("--row-policy", choices=("open", "closed"), default=None, help="default: the spec's policy")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=run_simulate)
+
+    ls = cmds.add_parser("list", help="list the DRAM presets in hw/dram")
+    ls.set_defaults(handler=run_list)
+
+    sh = cmds.add_parser("show", help="organisation, timings and the derived peak bandwidth of one spec")
+    sh.add_argument("spec", help="DRAM preset, DRAMsim3 .ini file or YAML file")
+    sh.add_argument("--json", action="store_true")
+    sh.set_defaults(handler=run_show)
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    from cosim.dram import load_dram_spec, simulate_trace
+
+    spec = load_dram_spec(args.spec)
+    stats = simulate_trace(spec, args.trace, cycles=args.cycles, fmt=args.format, row_policy=args.row_policy)
+    data = stats.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    keys = ("cycles", "reads_done", "writes_done", "bandwidth_GBps", "avg_read_latency_cycles", "activates",
+            "read_row_hits", "write_row_hits", "energy_j")
+    print(f"{spec.name}: {args.trace}")
+    print(render_table([{"statistic": k, "value": data[k]} for k in keys]))
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from cosim.dram import list_dram_presets, load_dram_spec
+
+    rows = []
+    for name in list_dram_presets():
+        s = load_dram_spec(name).summary()
+        rows.append({"name": name, "protocol": s["protocol"], "MT/s": round(s["data_rate_MTps"]),
+                     "channels": s["channels"], "ranks": s["ranks"], "banks": s["bankgroups"] * s["banks_per_group"],
+                     "GiB": s["capacity_GiB"], "peak_GBps": round(s["peak_GBps"], 1)})
+    print(render_table(rows))
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from cosim.dram import load_dram_spec
+
+    spec = load_dram_spec(args.spec)
+    data = {**spec.summary(), "timing_nCK": dict(spec.timing), "power": dict(spec.power),
+            "row_buf_policy": spec.row_buf_policy, "refresh_policy": spec.refresh_policy, "source": spec.source}
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(render_table([{"field": k, "value": v} for k, v in spec.summary().items()]))
+    print(render_table([{"timing": k, "nCK": v} for k, v in spec.timing.items()]))
+    return 0

@@ -1,0 +1,513 @@
+# ruff: noqa: SIM102, SIM108, SIM109  (numba kernels: explicit branches compile to the simplest code)
+"""The trace-driven controller kernel (numba): DRAMsim3's controller, command queue and channel state.
+
+One call simulates every channel of a memory system cycle by cycle, but jumps over cycles in which
+nothing can happen (no command ready, no arrival, no refresh due): the next event time is a lower bound
+computed from the per-bank earliest-issue times, so skipping never changes the result.
+
+Per tick and channel, in DRAMsim3's order: refresh bookkeeping; one command (a pending refresh's PRE/REF
+first, otherwise the first ready command of the next per-bank/per-rank queue in round-robin order, with
+DRAMsim3's precharge arbitration and write-after-read check; HBM may add a second command of the other
+class); power-state counting; move one transaction from the read queue or the draining write buffer into
+its command queue. Then the trace front end offers at most one new request (DRAMsim3's trace CPU).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# Command codes (cosim.dram.commands.Cmd); duplicated as plain ints for the compiled kernel.
+RD, RDA, WR, WRA, ACT, PRE, REFB, REF = 0, 1, 2, 3, 4, 5, 6, 7
+SAME_BANK, SAME_BG, OTHER_BG, OTHER_RANK, SAME_RANK = 0, 1, 2, 3, 4
+INF = np.int64(2**62)
+ROWHIT_LIMIT = 4  # DRAMsim3 ArbitratePrecharge: close a row after 4 hits even if more are queued
+WRITE_DRAIN_LOW = 8  # DRAMsim3: drain writes when more than 8 are buffered and the command queues are empty
+
+# Counter columns of the per-channel stats array.
+C_READ_CMDS, C_WRITE_CMDS, C_READ_HITS, C_WRITE_HITS, C_ACT, C_PRE, C_REF, C_REFB = range(8)
+N_COUNTERS = 8
+
+
+@njit(cache=True)
+def _required(bank_open, open_row, c, b, row, ctype):
+    """DRAMsim3 BankState::GetReadyCommand: what the bank needs next for a queued column command."""
+    if bank_open[c, b] == 0:
+        return ACT
+    if open_row[c, b] == row:
+        return ctype
+    return PRE
+
+
+@njit(cache=True)
+def _window_ready_at(win_hist, win_head, win_len, c, win_n, rank, t_needed):
+    """Earliest cycle the activation windows of `rank` allow an ACT (DRAMsim3 four_aw_ semantics)."""
+    ready = t_needed
+    for w in range(win_n.shape[0]):
+        if win_len[c, rank, w] >= win_n[w]:
+            front = win_hist[c, rank, w, win_head[c, rank, w]]
+            if front > ready:
+                ready = front
+    return ready
+
+
+@njit(cache=True)
+def _window_push(win_hist, win_head, win_len, c, win_n, win_span, rank, t):
+    cap = win_hist.shape[3]
+    for w in range(win_n.shape[0]):
+        if win_len[c, rank, w] > 0 and t >= win_hist[c, rank, w, win_head[c, rank, w]]:
+            win_head[c, rank, w] = (win_head[c, rank, w] + 1) % cap
+            win_len[c, rank, w] -= 1
+        tail = (win_head[c, rank, w] + win_len[c, rank, w]) % cap
+        win_hist[c, rank, w, tail] = t + win_span[w]
+        win_len[c, rank, w] += 1
+
+
+@njit(cache=True)
+def _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, cmd, t, nb):
+    """Raise the earliest-issue times of every bank after `cmd` on bank b (only the rows the table has)."""
+    for b2 in range(nb):
+        lv = level_of[b, b2]
+        for j in range(nz_n[lv, cmd]):
+            nxt = nz_next[lv, cmd, j]
+            v = t + nz_d[lv, cmd, j]
+            if cmd_timing[c, b2, nxt] < v:
+                cmd_timing[c, b2, nxt] = v
+
+
+@njit(cache=True)
+def _update_timing_rank(cmd_timing, c, nz_n, nz_next, nz_d, rank_of, rank, cmd, t, nb):
+    for b2 in range(nb):
+        lv = SAME_RANK if rank_of[b2] == rank else OTHER_RANK
+        for j in range(nz_n[lv, cmd]):
+            nxt = nz_next[lv, cmd, j]
+            v = t + nz_d[lv, cmd, j]
+            if cmd_timing[c, b2, nxt] < v:
+                cmd_timing[c, b2, nxt] = v
+
+
+@njit(cache=True)
+def simulate_kernel(
+    r_ch, r_bank, r_row, r_col, r_write, r_arrive, r_addr, n_addrs,
+    n_ch, n_ranks, banks_per_rank, per_bank_queues, cmd_q_size, trans_q_size, unified,
+    read_delay, refresh_interval, refresh_all_ranks, closed_page, dual_cmd,
+    delay, win_n, win_span, level_of, rank_of, max_cycles, act_log_size,
+):
+    n = r_ch.shape[0]
+    nb = n_ranks * banks_per_rank
+    nq = nb if per_bank_queues else n_ranks
+    ncmd = delay.shape[2]
+    # sparse form of the timing table: for each (level, command) the following commands it constrains
+    nz_n = np.zeros((delay.shape[0], ncmd), np.int64)
+    nz_next = np.zeros((delay.shape[0], ncmd, ncmd), np.int64)
+    nz_d = np.zeros((delay.shape[0], ncmd, ncmd), np.int64)
+    for lv in range(delay.shape[0]):
+        for cm in range(ncmd):
+            for nx in range(ncmd):
+                if delay[lv, cm, nx] > 0:
+                    nz_next[lv, cm, nz_n[lv, cm]] = nx
+                    nz_d[lv, cm, nz_n[lv, cm]] = delay[lv, cm, nx]
+                    nz_n[lv, cm] += 1
+    wcap = 1
+    for w in range(win_n.shape[0]):
+        if win_n[w] > wcap:
+            wcap = win_n[w]
+
+    bank_open = np.zeros((n_ch, nb), np.int64)
+    open_row = np.full((n_ch, nb), -1, np.int64)
+    row_hits = np.zeros((n_ch, nb), np.int64)
+    open_count = np.zeros((n_ch, n_ranks), np.int64)
+    cmd_timing = np.zeros((n_ch, nb, ncmd), np.int64)
+    win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
+    win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
+    win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
+
+    cq_req = np.zeros((n_ch, nq, cmd_q_size), np.int64)
+    cq_type = np.zeros((n_ch, nq, cmd_q_size), np.int64)
+    cq_len = np.zeros((n_ch, nq), np.int64)
+    cq_total = np.zeros(n_ch, np.int64)
+    rq = np.zeros((n_ch, trans_q_size), np.int64)
+    rq_len = np.zeros(n_ch, np.int64)
+    wq = np.zeros((n_ch, trans_q_size), np.int64)
+    wq_len = np.zeros(n_ch, np.int64)
+    write_draining = np.zeros(n_ch, np.int64)
+    queue_idx = np.zeros(n_ch, np.int64)
+    refq = np.zeros((n_ch, 64), np.int64)
+    refq_len = np.zeros(n_ch, np.int64)
+    in_ref = np.zeros(n_ch, np.int64)
+    next_ref_rank = np.zeros(n_ch, np.int64)
+    # Caches that make idle cycles O(1): a channel whose last full scan found nothing issuable needs no new
+    # scan before next_cmd_time unless its state changed (issue, new queue entry, refresh request).
+    scan_valid = np.zeros(n_ch, np.int64)
+    next_cmd_time = np.zeros(n_ch, np.int64)
+    sched_valid = np.zeros(n_ch, np.int64)
+    # per queue: a lower bound on the cycle it can issue anything (0 = unknown, scan it)
+    q_ready = np.zeros((n_ch, nq), np.int64)
+
+    counters = np.zeros((n_ch, N_COUNTERS), np.int64)
+    act_log = np.zeros((act_log_size, 3), np.int64)  # (cycle, channel, bank) of the first ACTs, for self-tests
+    n_act_log = 0
+    active_cycles = np.zeros((n_ch, n_ranks), np.int64)
+    idle_cycles = np.zeros((n_ch, n_ranks), np.int64)
+
+    added = np.full(n, -1, np.int64)
+    complete = np.full(n, -1, np.int64)
+    chain_next = np.full(n, -1, np.int64)
+    # DRAMsim3's pending_rd_q_ / pending_wr_q_, indexed by address id (r_addr = dense id of the address):
+    # reads to one address wait as a chain and all return with the first read command
+    rd_pending = np.full(n_addrs, -1, np.int64)  # chain head request, -1 = no pending read
+    rd_tail = np.full(n_addrs, -1, np.int64)
+    wr_pending = np.zeros(n_addrs, np.int64)
+
+    t = np.int64(0)
+    nxt_req = 0
+    last_activity = np.int64(0)
+    stall_limit = np.int64(10**6) + 100 * refresh_interval
+    while True:
+        if t - last_activity > stall_limit:
+            break  # no progress for a long time: a scheduling deadlock; the caller reports unfinished requests
+        if max_cycles >= 0 and t >= max_cycles:
+            break
+        if max_cycles < 0 and nxt_req >= n:
+            busy = False
+            for c in range(n_ch):
+                if cq_total[c] > 0 or rq_len[c] > 0 or wq_len[c] > 0:
+                    busy = True
+                    break
+            if not busy:
+                break
+        activity = False
+        for c in range(n_ch):
+            # ---- refresh bookkeeping (Refresh::ClockTick)
+            if refresh_interval > 0 and t > 0 and t % refresh_interval == 0:
+                if refresh_all_ranks:
+                    for rk in range(n_ranks):
+                        if refq_len[c] < 64:
+                            refq[c, refq_len[c]] = rk
+                            refq_len[c] += 1
+                else:
+                    if refq_len[c] < 64:
+                        refq[c, refq_len[c]] = next_ref_rank[c]
+                        refq_len[c] += 1
+                    next_ref_rank[c] = (next_ref_rank[c] + 1) % n_ranks
+                scan_valid[c] = 0
+            idle_channel = scan_valid[c] == 1 and t < next_cmd_time[c]
+            min_ready = INF
+            # ---- pick a command
+            issued_cmd = -1
+            issued_bank = -1
+            issued_q = -1
+            issued_k = -1
+            if refq_len[c] > 0 and not idle_channel:
+                rk = refq[c, 0]
+                in_ref[c] = 1
+                num_ready = 0
+                ref_at = np.int64(0)
+                for bi in range(banks_per_rank):
+                    b = rk * banks_per_rank + bi
+                    req = PRE if bank_open[c, b] == 1 else REF
+                    if req == REF and cmd_timing[c, b, REF] > ref_at:
+                        ref_at = cmd_timing[c, b, REF]
+                    if cmd_timing[c, b, req] > t:
+                        if req == PRE:
+                            min_ready = min(min_ready, cmd_timing[c, b, PRE])
+                        continue
+                    if req == PRE:
+                        issued_cmd = PRE
+                        issued_bank = b
+                        break
+                    num_ready += 1
+                if issued_cmd < 0 and num_ready == banks_per_rank:
+                    issued_cmd = REF
+                    issued_bank = rk * banks_per_rank
+                if issued_cmd < 0 and ref_at > t:
+                    min_ready = min(min_ready, ref_at)
+            for second in range(0 if idle_channel else 2):
+                if second == 1:
+                    if not dual_cmd or issued_cmd < 0:
+                        break
+                cand_cmd = -1
+                cand_bank = -1
+                cand_q = -1
+                cand_k = -1
+                if second == 1 or issued_cmd < 0:
+                    qi = queue_idx[c]
+                    for _i in range(nq):
+                        qi = (qi + 1) % nq
+                        queue_idx[c] = qi
+                        if cq_len[c, qi] == 0:
+                            continue
+                        if in_ref[c] == 1:
+                            qrank = qi // banks_per_rank if per_bank_queues else qi
+                            if qrank == refq[c, 0]:
+                                continue
+                        if q_ready[c, qi] > t:
+                            min_ready = min(min_ready, q_ready[c, qi])
+                            continue
+                        qmin = INF
+                        for k in range(cq_len[c, qi]):
+                            r = cq_req[c, qi, k]
+                            b = r_bank[r]
+                            req = _required(bank_open, open_row, c, b, r_row[r], cq_type[c, qi, k])
+                            if cmd_timing[c, b, req] > t:
+                                ready = cmd_timing[c, b, req]
+                                if req == ACT:
+                                    ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
+                                qmin = min(qmin, ready)
+                                continue
+                            if req == ACT:
+                                ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], t)
+                                if ready > t:
+                                    qmin = min(qmin, ready)
+                                    continue
+                            elif req == PRE:
+                                blocked = False
+                                for k2 in range(k):
+                                    if r_bank[cq_req[c, qi, k2]] == b:
+                                        blocked = True
+                                        break
+                                if blocked:
+                                    continue
+                                hits = False
+                                for k2 in range(k, cq_len[c, qi]):
+                                    r2 = cq_req[c, qi, k2]
+                                    if r_bank[r2] == b and r_row[r2] == open_row[c, b]:
+                                        hits = True
+                                        break
+                                if hits and row_hits[c, b] < ROWHIT_LIMIT:
+                                    continue
+                            elif req == WR or req == WRA:
+                                dep = False
+                                for k2 in range(k):
+                                    r2 = cq_req[c, qi, k2]
+                                    t2 = cq_type[c, qi, k2]
+                                    if (t2 == RD or t2 == RDA) and r_bank[r2] == b and r_row[r2] == r_row[r] \
+                                            and r_col[r2] == r_col[r]:
+                                        dep = True
+                                        break
+                                if dep:
+                                    continue
+                            cand_cmd = req
+                            cand_bank = b
+                            cand_q = qi
+                            cand_k = k
+                            break
+                        if cand_cmd < 0:
+                            # nothing issuable: blocked entries wait for a change of this queue or bank
+                            q_ready[c, qi] = qmin
+                            min_ready = min(min_ready, qmin)
+                        if cand_cmd >= 0:
+                            break
+                    if second == 1:
+                        first_rw = issued_cmd <= WRA
+                        if cand_cmd < 0 or (cand_cmd <= WRA) == first_rw:
+                            break
+                    issued_cmd = cand_cmd
+                    issued_bank = cand_bank
+                    issued_q = cand_q
+                    issued_k = cand_k
+                if issued_cmd < 0:
+                    scan_valid[c] = 1
+                    next_cmd_time[c] = min_ready
+                    break
+                # ---- issue (Controller::IssueCommand + ChannelState::UpdateTimingAndStates)
+                activity = True
+                scan_valid[c] = 0
+                if issued_cmd <= WRA:
+                    sched_valid[c] = 0
+                if issued_cmd == REF:
+                    for bi in range(banks_per_rank):
+                        bq = issued_bank + bi
+                        q_ready[c, bq if per_bank_queues else rank_of[bq]] = 0
+                else:
+                    q_ready[c, issued_bank if per_bank_queues else rank_of[issued_bank]] = 0
+                b = issued_bank
+                rk = rank_of[b]
+                if issued_cmd <= WRA:
+                    r = cq_req[c, issued_q, issued_k]
+                    if issued_cmd == RD or issued_cmd == RDA:
+                        a = r_addr[r]
+                        x = rd_pending[a]
+                        while x >= 0:
+                            complete[x] = t + read_delay
+                            x = chain_next[x]
+                        rd_pending[a] = -1
+                        rd_tail[a] = -1
+                        counters[c, C_READ_CMDS] += 1
+                        if row_hits[c, b] != 0:
+                            counters[c, C_READ_HITS] += 1
+                    else:
+                        a = r_addr[r]
+                        wr_pending[a] = 0
+                        counters[c, C_WRITE_CMDS] += 1
+                        if row_hits[c, b] != 0:
+                            counters[c, C_WRITE_HITS] += 1
+                    for k2 in range(issued_k, cq_len[c, issued_q] - 1):
+                        cq_req[c, issued_q, k2] = cq_req[c, issued_q, k2 + 1]
+                        cq_type[c, issued_q, k2] = cq_type[c, issued_q, k2 + 1]
+                    cq_len[c, issued_q] -= 1
+                    cq_total[c] -= 1
+                    if issued_cmd == RDA or issued_cmd == WRA:
+                        bank_open[c, b] = 0
+                        row_hits[c, b] = 0
+                        open_count[c, rk] -= 1
+                    else:
+                        row_hits[c, b] += 1
+                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, issued_cmd, t, nb)
+                elif issued_cmd == ACT:
+                    r = cq_req[c, issued_q, issued_k]
+                    counters[c, C_ACT] += 1
+                    if n_act_log < act_log_size:
+                        act_log[n_act_log, 0] = t
+                        act_log[n_act_log, 1] = c
+                        act_log[n_act_log, 2] = b
+                        n_act_log += 1
+                    _window_push(win_hist, win_head, win_len, c, win_n, win_span, rk, t)
+                    bank_open[c, b] = 1
+                    open_row[c, b] = r_row[r]
+                    row_hits[c, b] = 0
+                    open_count[c, rk] += 1
+                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, ACT, t, nb)
+                elif issued_cmd == PRE:
+                    counters[c, C_PRE] += 1
+                    if bank_open[c, b] == 1:
+                        open_count[c, rk] -= 1
+                    bank_open[c, b] = 0
+                    row_hits[c, b] = 0
+                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, PRE, t, nb)
+                else:  # REF
+                    counters[c, C_REF] += 1
+                    for bi in range(banks_per_rank):
+                        row_hits[c, rk * banks_per_rank + bi] = 0
+                    _update_timing_rank(cmd_timing, c, nz_n, nz_next, nz_d, rank_of, rk, REF, t, nb)
+                    for i in range(refq_len[c] - 1):
+                        refq[c, i] = refq[c, i + 1]
+                    refq_len[c] -= 1
+                    in_ref[c] = 0
+            # ---- power-state counting
+            for rk in range(n_ranks):
+                if open_count[c, rk] == 0:
+                    idle_cycles[c, rk] += 1
+                else:
+                    active_cycles[c, rk] += 1
+            # ---- ScheduleTransaction
+            if sched_valid[c] == 0:
+                moved = False
+                if write_draining[c] == 0 and not unified:
+                    if wq_len[c] >= trans_q_size or (wq_len[c] > WRITE_DRAIN_LOW and cq_total[c] == 0):
+                        write_draining[c] = wq_len[c]
+                use_w = write_draining[c] > 0 and not unified
+                qlen = wq_len[c] if use_w else rq_len[c]
+                for i in range(qlen):
+                    r = wq[c, i] if use_w else rq[c, i]
+                    b = r_bank[r]
+                    qi = b if per_bank_queues else rank_of[b]
+                    if cq_len[c, qi] >= cmd_q_size:
+                        continue
+                    if use_w:
+                        if rd_pending[r_addr[r]] >= 0:
+                            write_draining[c] = 0
+                            break
+                        write_draining[c] -= 1
+                    if r_write[r]:
+                        ctype = WRA if closed_page else WR
+                    else:
+                        ctype = RDA if closed_page else RD
+                    q_ready[c, qi] = 0
+                    cq_req[c, qi, cq_len[c, qi]] = r
+                    cq_type[c, qi, cq_len[c, qi]] = ctype
+                    cq_len[c, qi] += 1
+                    cq_total[c] += 1
+                    if use_w:
+                        for k2 in range(i, wq_len[c] - 1):
+                            wq[c, k2] = wq[c, k2 + 1]
+                        wq_len[c] -= 1
+                    else:
+                        for k2 in range(i, rq_len[c] - 1):
+                            rq[c, k2] = rq[c, k2 + 1]
+                        rq_len[c] -= 1
+                    activity = True
+                    moved = True
+                    scan_valid[c] = 0
+                    break
+                if not moved:
+                    sched_valid[c] = 1
+        # ---- trace front end: at most one new request per cycle
+        accepted = False
+        if nxt_req < n and r_arrive[nxt_req] <= t:
+            r = nxt_req
+            c = r_ch[r]
+            is_w = r_write[r]
+            if unified:
+                room = rq_len[c] < trans_q_size
+            elif is_w:
+                room = wq_len[c] < trans_q_size
+            else:
+                room = rq_len[c] < trans_q_size
+            if room:
+                accepted = True
+                sched_valid[c] = 0
+                nxt_req += 1
+                added[r] = t + 1
+                a = r_addr[r]
+                if is_w:
+                    if wr_pending[a] == 0:
+                        wr_pending[a] = 1
+                        if unified:
+                            rq[c, rq_len[c]] = r
+                            rq_len[c] += 1
+                        else:
+                            wq[c, wq_len[c]] = r
+                            wq_len[c] += 1
+                    complete[r] = t + 2
+                elif wr_pending[a] == 1:
+                    complete[r] = t + 2
+                elif rd_pending[a] >= 0:
+                    chain_next[rd_tail[a]] = r
+                    rd_tail[a] = r
+                else:
+                    rd_pending[a] = r
+                    rd_tail[a] = r
+                    rq[c, rq_len[c]] = r
+                    rq_len[c] += 1
+        t += 1
+        if activity or accepted:
+            last_activity = t
+            continue
+        # ---- nothing happened: jump to the next cycle at which something can (a lower bound)
+        nxt = INF
+        if nxt_req < n:
+            c = r_ch[nxt_req]
+            is_w = r_write[nxt_req]
+            full = rq_len[c] >= trans_q_size if (unified or not is_w) else wq_len[c] >= trans_q_size
+            if not full:
+                nxt = max(r_arrive[nxt_req], t)
+        if refresh_interval > 0:
+            nr = (t // refresh_interval) * refresh_interval
+            if nr < t:
+                nr += refresh_interval
+            if nr == 0:
+                nr = refresh_interval
+            nxt = min(nxt, nr)
+        for c in range(n_ch):
+            if scan_valid[c] == 1:
+                nxt = min(nxt, next_cmd_time[c])
+            else:
+                nxt = min(nxt, t)
+        if nxt >= INF:
+            if max_cycles >= 0:
+                nxt = max_cycles
+            else:
+                break  # nothing can ever happen again: drained (or deadlocked; the caller checks)
+        if max_cycles >= 0 and nxt > max_cycles:
+            nxt = max_cycles
+        if nxt > t:
+            span = nxt - t
+            for c in range(n_ch):
+                for rk in range(n_ranks):
+                    if open_count[c, rk] == 0:
+                        idle_cycles[c, rk] += span
+                    else:
+                        active_cycles[c, rk] += span
+            t = nxt
+    return t, added, complete, counters, active_cycles, idle_cycles, open_count, act_log[:n_act_log]

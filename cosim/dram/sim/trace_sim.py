@@ -1,0 +1,155 @@
+"""`simulate_trace`: run a request trace through the DRAMsim3-style controller and collect `DramStats`.
+
+Semantics (DRAMsim3's trace CPU and controller): memory clock = DRAM tCK; request i is offered at its trace
+cycle, in order, at most one per cycle, and waits while its channel's read queue / write buffer is full;
+it reaches the controller one cycle later. With `cycles=None` the run ends when every request has
+completed (cycles = last data return + 1); with `cycles=N` it stops after N cycles like DRAMsim3's `-c N`
+and only what finished by then counts. Unloaded read latency is tRCD + CL + burst_cycle + 1: the one
+cycle is the controller's fixed overhead (a request is moved to its command queue in its arrival cycle and
+its ACT issues in the next).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from cosim.dram.address import AddressMap
+from cosim.dram.constraints import LEVELS, timing_table
+from cosim.dram.energy import energy_breakdown
+from cosim.dram.presets import load_dram_spec
+from cosim.dram.sim.kernel import (
+    C_ACT,
+    C_PRE,
+    C_READ_CMDS,
+    C_READ_HITS,
+    C_REF,
+    C_WRITE_CMDS,
+    C_WRITE_HITS,
+    simulate_kernel,
+)
+from cosim.dram.spec import DramSpec
+from cosim.dram.stats import DramStats
+from cosim.dram.trace import trace_arrays
+from cosim.errors import CosimInputError
+
+ROW_POLICIES = {"open": False, "closed": True, "close": True, "OPEN_PAGE": False, "CLOSE_PAGE": True}
+_OTHER_RANK = LEVELS.index("other_ranks")
+
+
+def bank_levels(spec: DramSpec) -> tuple[np.ndarray, np.ndarray]:
+    """level_of[b1, b2] (which timing level b2 sees when b1 issues) and rank_of[b] for one channel."""
+    nb = spec.ranks * spec.banks
+    b = np.arange(nb)
+    rank = b // spec.banks
+    bg = (b % spec.banks) // spec.banks_per_group
+    same_rank = rank[:, None] == rank[None, :]
+    same_bg = same_rank & (bg[:, None] == bg[None, :])
+    level = np.full((nb, nb), _OTHER_RANK, dtype=np.int64)
+    level[same_rank] = LEVELS.index("other_bankgroups_same_rank")
+    level[same_bg] = LEVELS.index("other_banks_same_bankgroup")
+    level[b, b] = LEVELS.index("same_bank")
+    return level, rank.astype(np.int64)
+
+
+def decode_requests(spec: DramSpec, addrs: np.ndarray, label: str = "<trace>") -> dict[str, np.ndarray]:
+    """Map addresses to fields; an address beyond the capacity is a user error naming the request."""
+    cap = spec.capacity_bytes
+    over = np.nonzero(addrs >= np.uint64(cap))[0]
+    if over.size:
+        i = int(over[0])
+        raise CosimInputError(f"request {i + 1}: address 0x{int(addrs[i]):x} is beyond the capacity "
+                              f"0x{cap:x} ({cap / 2**30:g} GiB) of {spec.name}", file=label, field="address")
+    return AddressMap.of(spec).decode(addrs)
+
+
+def simulate_trace(spec: DramSpec | str | Path,
+                   trace: str | Path | Iterable[tuple[int, bool, int]] | tuple[np.ndarray, ...],
+                   cycles: int | None = None, fmt: str = "dramsim3", row_policy: str | None = None,
+                   act_log: int = 0) -> DramStats:
+    """Simulate a trace; `row_policy` "open" | "closed" overrides the spec's row buffer policy.
+
+    `act_log=N` records the first N activates as (cycle, channel, bank) rows in `stats.act_log` (self-tests).
+    """
+    spec = load_dram_spec(spec)
+    if spec.protocol == "HMC":
+        raise CosimInputError("HMC (packetized vault controller) is not modelled by the trace simulator",
+                              field="spec.protocol", allowed="DDR3/4/5, LPDDR3/4, GDDR5/5X/6, HBM/HBM2/HBM3")
+    if cycles is not None and int(cycles) <= 0:
+        raise CosimInputError(f"must be > 0, got {cycles}", field="cycles")
+    if row_policy is None:
+        closed = spec.row_buf_policy == "CLOSE_PAGE"
+    elif row_policy in ROW_POLICIES:
+        closed = ROW_POLICIES[row_policy]
+    else:
+        raise CosimInputError(f"unknown row policy {row_policy!r}", field="row_policy", allowed=("open", "closed"))
+    addrs, writes, arrive, label = trace_arrays(trace, fmt, None if cycles is None else int(cycles))
+    f = decode_requests(spec, addrs, label)
+    bank = (f["ra"] * spec.banks + f["bg"] * spec.banks_per_group + f["ba"]).astype(np.int64)
+    table = timing_table(spec)
+    acts = [w for w in table.windows if w[1] == 4]  # ACT windows (tFAW, t32AW)
+    win_n = np.array([w[2] for w in acts] or [1], dtype=np.int64)
+    win_span = np.array([w[3] for w in acts] or [0], dtype=np.int64)
+    level_of, rank_of = bank_levels(spec)
+    t = spec.derived_timing()
+    refresh_interval = 0
+    if spec.refresh_policy != "NO_REFRESH":
+        refresh_interval = max(1, t["tREFI"] // spec.ranks) if spec.refresh_policy == "RANK_LEVEL_STAGGERED" \
+            else t["tREFI"]
+    unique_addrs, addr_id = np.unique(addrs, return_inverse=True)
+    end_t, added, complete, counters, active, idle, open_count, acts_logged = simulate_kernel(
+        f["ch"], bank, f["ro"], f["co"], writes.astype(np.bool_), arrive, addr_id.astype(np.int64).ravel(),
+        len(unique_addrs),
+        spec.channels, spec.ranks, spec.banks, spec.queue_structure == "PER_BANK", spec.cmd_queue_size,
+        spec.trans_queue_size, spec.unified_queue, t["read_delay"], refresh_interval,
+        spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS", closed, spec.hbm_dual_cmd,
+        table.delay, win_n, win_span, level_of, rank_of, -1 if cycles is None else int(cycles), int(act_log),
+    )
+    stats = _collect(spec, int(end_t), cycles, f["ch"], writes, added, complete, counters, active, idle, open_count)
+    if act_log:
+        object.__setattr__(stats, "act_log", acts_logged)
+    return stats
+
+
+def _collect(spec: DramSpec, end_t: int, cycles: int | None, ch: np.ndarray, writes: np.ndarray, added: np.ndarray,
+             complete: np.ndarray, counters: np.ndarray, active: np.ndarray, idle: np.ndarray,
+             open_count: np.ndarray) -> DramStats:
+    n = len(added)
+    if cycles is None:
+        if np.any(complete < 0):
+            missing = int(np.count_nonzero(complete < 0))
+            raise RuntimeError(f"simulator stalled with {missing} of {n} requests unfinished (a model bug)")
+        num_cycles = max(end_t, int(complete.max()) + 1)
+        # ranks keep their last state from the end of the loop to the last data return
+        tail = num_cycles - end_t
+        active = active + np.where(open_count > 0, tail, 0)
+        idle = idle + np.where(open_count > 0, 0, tail)
+    else:
+        num_cycles = int(cycles)
+    done = (complete >= 0) & (complete <= num_cycles - 1)
+    reads_done_mask = done & ~writes
+    reads_done = int(np.count_nonzero(reads_done_mask))
+    writes_done = int(np.count_nonzero(done & writes))
+    lat = (complete - added)[reads_done_mask]
+    seconds = num_cycles * spec.tCK_ns * 1e-9
+    req_bytes = spec.request_size_bytes
+    total = counters.sum(axis=0)
+    energy = energy_breakdown(
+        spec, acts=int(total[C_ACT]), reads=int(total[C_READ_CMDS]), writes=int(total[C_WRITE_CMDS]),
+        refs=int(total[C_REF]), active_rank_cycles=int(active.sum()), idle_rank_cycles=int(idle.sum()))
+    return DramStats(
+        spec=spec.name, cycles=num_cycles, reads_done=reads_done, writes_done=writes_done,
+        bandwidth_GBps=(reads_done + writes_done) * req_bytes / seconds / 1e9,
+        avg_read_latency_cycles=float(lat.mean()) if lat.size else 0.0,
+        activates=int(total[C_ACT]), read_row_hits=int(total[C_READ_HITS]), write_row_hits=int(total[C_WRITE_HITS]),
+        energy_j=energy["total"], read_cmds=int(total[C_READ_CMDS]), write_cmds=int(total[C_WRITE_CMDS]),
+        precharges=int(total[C_PRE]), refreshes=int(total[C_REF]), requests=n,
+        requests_accepted=int(np.count_nonzero(added >= 0)), tCK_ns=spec.tCK_ns,
+        max_read_latency_cycles=int(lat.max()) if lat.size else 0,
+        energy_breakdown_j={k: v for k, v in energy.items() if k != "total"},
+        per_channel_bandwidth_GBps=(np.bincount(ch[done], minlength=spec.channels) * req_bytes / seconds / 1e9
+                                    ).tolist(),
+        completion_cycles=complete, arrival_cycles=added,
+    )

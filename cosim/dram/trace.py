@@ -1,0 +1,138 @@
+"""Trace front ends: DRAMsim3 (`0xADDR READ|WRITE CYCLE`) and Ramulator (1: `0xADDR R|W`, 2: `LD|ST ADDR`).
+
+Both give numpy arrays (address, is_write, arrival cycle). Ramulator traces carry no cycles: request i
+arrives at cycle i, so the front end feeds them as fast as the controller accepts them. A line that does
+not parse raises a one-line CosimInputError naming the file and the line number.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from cosim.errors import CosimInputError
+
+FORMATS = ("dramsim3", "ramulator")
+_DRAMSIM3_OPS = {"READ": False, "WRITE": True}
+_RAMULATOR_OPS = {"R": False, "W": True, "LD": False, "ST": True, "READ": False, "WRITE": True}
+
+
+def _int(token: str) -> int:
+    return int(token, 0) if token[:2].lower() in ("0x", "0o", "0b") else int(token, 16 if any(
+        c in "abcdefABCDEF" for c in token) else 10)
+
+
+_THREE_TOKEN_LINES = re.compile(rb"(?:[ \t]*\S+[ \t]+\S+[ \t]+\S+[ \t]*(?:\r?\n|\Z)|[ \t]*\r?\n)*")
+
+
+def _fast_dramsim3(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Whole-file parse of a clean DRAMsim3 trace (three tokens a line, no comments): ~20x faster than per line.
+
+    Returns None when the file is not in exactly that shape; the line-by-line parser then finds and reports
+    the offending line.
+    """
+    if b"#" in data:
+        return None
+    tokens = data.split()
+    if not tokens or len(tokens) % 3 or not _THREE_TOKEN_LINES.fullmatch(data):
+        return None
+    ops = np.array(tokens[1::3])
+    is_write = ops == b"WRITE"
+    if not np.all(is_write | (ops == b"READ")):
+        return None
+    try:
+        addrs = np.array([int(x, 16) if x[:2] in (b"0x", b"0X") else int(x) for x in tokens[0::3]], dtype=np.uint64)
+        cycles = np.array([int(x) for x in tokens[2::3]], dtype=np.int64)
+    except (ValueError, OverflowError):
+        return None
+    if np.any(np.diff(cycles) < 0) or np.any(cycles < 0):
+        return None
+    return addrs, is_write, cycles
+
+
+def parse_trace(path: str | Path, fmt: str = "dramsim3", max_requests: int | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read a trace file into (addr uint64, is_write bool, cycle int64) arrays.
+
+    `max_requests`: read only the first that many lines (a run of N cycles can accept at most N requests,
+    one per cycle, so the rest of the file is never needed, as in DRAMsim3 which reads lazily).
+    """
+    if fmt not in FORMATS:
+        raise CosimInputError(f"unknown trace format {fmt!r}", field="format", allowed=FORMATS)
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise CosimInputError("trace file not found", file=path) from None
+    except OSError as exc:
+        raise CosimInputError(f"cannot read trace: {exc}", file=path) from None
+    if max_requests is not None:
+        lines = data.split(b"\n", max_requests)
+        data = b"\n".join(lines[:max_requests])
+    if fmt == "dramsim3":
+        fast = _fast_dramsim3(data)
+        if fast is not None:
+            return fast
+    text = data.decode("utf-8", errors="replace")
+    addrs: list[int] = []
+    writes: list[bool] = []
+    cycles: list[int] = []
+    last_cycle = 0
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        tokens = line.split("#", 1)[0].split()
+        if not tokens:
+            continue
+        try:
+            if fmt == "dramsim3":
+                if len(tokens) != 3:
+                    raise ValueError("expected '0xADDR READ|WRITE CYCLE'")
+                addr, op, cyc = _int(tokens[0]), _DRAMSIM3_OPS[tokens[1].upper()], int(tokens[2], 0)
+            else:
+                if len(tokens) != 2:
+                    raise ValueError("expected '0xADDR R|W' (Ramulator 1) or 'LD|ST ADDR' (Ramulator 2)")
+                first = tokens[0].upper()
+                if first in _RAMULATOR_OPS:
+                    op, addr = _RAMULATOR_OPS[first], _int(tokens[1])
+                else:
+                    addr, op = _int(tokens[0]), _RAMULATOR_OPS[tokens[1].upper()]
+                cyc = len(addrs)
+        except (ValueError, KeyError) as exc:
+            why = str(exc) if isinstance(exc, ValueError) and str(exc).startswith("expected") else \
+                "expected '0xADDR READ|WRITE CYCLE'" if fmt == "dramsim3" else "expected '0xADDR R|W' or 'LD|ST ADDR'"
+            raise CosimInputError(f"line {lineno}: cannot parse {line.strip()[:60]!r}: {why}", file=path,
+                                  allowed=None) from None
+        if addr < 0 or cyc < 0:
+            raise CosimInputError(f"line {lineno}: negative address or cycle", file=path)
+        if cyc < last_cycle:
+            raise CosimInputError(f"line {lineno}: cycle {cyc} goes back in time (previous {last_cycle}); "
+                                  "requests must be in arrival order", file=path)
+        last_cycle = cyc
+        addrs.append(addr)
+        writes.append(op)
+        cycles.append(cyc)
+    if not addrs:
+        raise CosimInputError("trace has no requests", file=path)
+    return (np.asarray(addrs, dtype=np.uint64), np.asarray(writes, dtype=bool), np.asarray(cycles, dtype=np.int64))
+
+
+def trace_arrays(trace: str | Path | Iterable[tuple[int, bool, int]] | tuple[np.ndarray, np.ndarray, np.ndarray],
+                 fmt: str = "dramsim3", max_requests: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Normalise a trace path, an iterable of (addr, is_write, cycle) or an array triple; returns a label too."""
+    if isinstance(trace, str | Path):
+        return (*parse_trace(trace, fmt, max_requests), str(trace))
+    if isinstance(trace, tuple) and len(trace) == 3 and all(isinstance(x, np.ndarray) for x in trace):
+        a, w, c = trace
+        return np.asarray(a, np.uint64), np.asarray(w, bool), np.asarray(c, np.int64), "<arrays>"
+    rows = list(trace)
+    if not rows:
+        raise CosimInputError("trace has no requests", field="trace")
+    a = np.fromiter((int(r[0]) for r in rows), dtype=np.uint64, count=len(rows))
+    w = np.fromiter((bool(r[1]) for r in rows), dtype=bool, count=len(rows))
+    c = np.fromiter((int(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+    if np.any(np.diff(c) < 0):
+        raise CosimInputError("request cycles must be non-decreasing (arrival order)", field="trace")
+    return a, w, c, "<iterable>"

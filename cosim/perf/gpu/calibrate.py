@@ -1,0 +1,353 @@
+"""Fit the GPU kernel model's physical parameters on measured kernels (training split only).
+
+``cosim calibrate gpu --device h100-sxm`` (or ``python -m cosim.perf.gpu.calibrate --device h100-sxm``)
+loads the device's measured GEMM and attention datasets (``cosim.validate.datasets``), keeps the
+records with ``is_holdout(m) == False``, and fits in stages with ``scipy.optimize.least_squares`` on
+the log of predicted / measured time (a soft-L1 loss, so a handful of library heuristic misfires
+do not drag the physics):
+
+1. bf16 GEMMs: achievable tensor and HBM fractions, kernel gap, DRAM latency, compute/memory overlap,
+   L2 bandwidth;
+2. each other GEMM dtype (fp8): its achievable share of the tensor peak;
+3. attention (decode and prefill): the flash main loop's share of the tensor peak and each dataset's
+   host-side floor (see ``cosim.perf.gpu.harness``).
+
+It prints the values and the YAML to paste into the preset; nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from cosim.errors import CosimInputError
+from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
+from cosim.perf.gpu.device import GpuView, gpu_view
+from cosim.perf.gpu.gemm import gemm_time
+from cosim.perf.gpu.harness import HARNESSES, Harness, harness_of, l2_hit
+from cosim.perf.gpu.memory_bound import streaming_time
+from cosim.workload.dtypes import DType
+from cosim.workload.ops import ComputeUnit
+
+ROBUST_SCALE = 0.05  # soft-L1 switches from quadratic to linear beyond ~5 % log error
+DEFAULT_MAX_POINTS = 4000  # training points per stage (deterministic subsample) to keep a fit under a minute
+FLOOR_PREFIX = "floor:"
+
+
+@dataclass(frozen=True)
+class FitParam:
+    """One fitted quantity: the GpuView field it sets, where it lives in the preset, bounds in SI units."""
+
+    yaml_key: str
+    unit: str
+    unit_scale: float
+    lower: float
+    upper: float
+
+
+FIT_PARAMS: dict[str, FitParam] = {
+    "compute_efficiency": FitParam("efficiency.compute", "", 1.0, 0.3, 1.0),
+    "memory_efficiency": FitParam("efficiency.memory", "", 1.0, 0.3, 1.0),
+    "kernel_gap_s": FitParam("kernel_launch", "us", 1e-6, 0.0, 1e-5),
+    "dram_latency_s": FitParam("kernel_model.dram_latency", "us", 1e-6, 0.0, 1e-5),
+    "overlap": FitParam("kernel_model.overlap", "", 1.0, 1.0, 30.0),
+    "l2_bw": FitParam("kernel_model.l2_bandwidth", "TB/s", 1e12, 1e12, 3e13),
+    "sm_bw": FitParam("kernel_model.sm_bandwidth", "GB/s", 1e9, 5e9, 1e12),
+    "attention_efficiency": FitParam("kernel_model.attention_efficiency", "", 1.0, 0.05, 1.0),
+}
+DTYPE_SCALE_PREFIX = "dtype_compute_scale."
+FLOOR_PARAM = FitParam("", "us", 1e-6, 0.0, 5e-5)
+DTYPE_SCALE_PARAM = FitParam("kernel_model.dtype_compute_scale", "", 1.0, 0.2, 1.0)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One training measurement in the form the kernel formulas take."""
+
+    dataset: str
+    kind: str
+    params: dict
+    measured_s: float
+
+
+@dataclass
+class StageResult:
+    name: str
+    values: dict[str, float]
+    n_points: int
+    median_abs_err: float
+    datasets: list[str] = field(default_factory=list)
+
+
+# ---- applying parameters ---------------------------------------------------------------------------------
+
+
+def apply(gpu: GpuView, values: dict[str, float]) -> GpuView:
+    """A GpuView with fitted values substituted (dtype scales and host floors handled separately)."""
+    plain = {k: v for k, v in values.items() if k in FIT_PARAMS}
+    scales = {DType(k[len(DTYPE_SCALE_PREFIX):]): v for k, v in values.items() if k.startswith(DTYPE_SCALE_PREFIX)}
+    if scales:
+        merged = dict(gpu.dtype_compute_scale) | scales
+        plain["dtype_compute_scale"] = tuple(sorted(merged.items()))
+    return dataclasses.replace(gpu, **plain)
+
+
+def predict_points(gpu: GpuView, points: Sequence[Point], values: dict[str, float]) -> np.ndarray:
+    """Predicted seconds for every point under ``values`` (the fitted parameters of this stage)."""
+    view = apply(gpu, values)
+    out = np.empty(len(points))
+    gemm_idx = [i for i, p in enumerate(points) if p.kind == "gemm"]
+    if gemm_idx:
+        out[gemm_idx] = _predict_gemms(view, [points[i] for i in gemm_idx])
+    for i, p in enumerate(points):
+        if p.kind != "gemm":
+            out[i] = _predict_attention(view, p)
+    floors = np.array([values.get(FLOOR_PREFIX + p.dataset, 0.0) for p in points])
+    return out + floors
+
+
+def _predict_gemms(gpu: GpuView, points: Sequence[Point]) -> np.ndarray:
+    out = np.empty(len(points))
+    by_dtype: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(points):
+        by_dtype.setdefault((str(p.params.get("dtype", "bf16")), p.dataset), []).append(i)
+    for (dtype_name, dataset), idx in by_dtype.items():
+        dtype = DType.parse(dtype_name)
+        m, n, k = (np.array([float(points[i].params[key]) for i in idx]) for key in ("m", "n", "k"))
+        hit_a, hit_b = _gemm_l2_hits(gpu, harness_of(dataset), m, n, k, dtype.bytes)
+        t = gemm_time(gpu, m, n, k, elem_bytes=dtype.bytes, peak_flops=gpu.tensor_peak(dtype),
+                      l2_hit_a=hit_a, l2_hit_b=hit_b)
+        out[idx] = t.latency_s
+    return out
+
+
+def _gemm_l2_hits(gpu: GpuView, harness: Harness, m, n, k, elem: float) -> tuple[np.ndarray, np.ndarray]:
+    if not harness.warm_inputs:
+        return np.zeros_like(m), np.zeros_like(m)
+    copies = harness.weight_copies
+    reuse = (copies - 1) / copies if copies > 1 else 1.0  # the first layer of a replay finds the input cold
+    return l2_hit(m * k * elem, gpu.l2_capacity) * reuse, l2_hit(k * n * elem, gpu.l2_capacity, copies)
+
+
+def _predict_attention(gpu: GpuView, p: Point) -> float:
+    q = p.params
+    dtype = DType.parse(q.get("dtype", "bf16"))
+    batch, heads, kv_heads, hd = (int(q[key]) for key in ("batch", "heads", "kv_heads", "head_dim"))
+    context = int(q["context"])
+    warm = harness_of(p.dataset).warm_inputs
+    common = dict(batch=batch, heads=heads, kv_heads=kv_heads, head_dim=hd, elem_bytes=dtype.bytes,
+                  kv_bytes=dtype.bytes, peak_flops=gpu.tensor_peak(dtype), kernel=AttentionKernel.SERVING)
+    if p.kind == "attention_decode" or int(q.get("q_len", context)) == 1:  # as the cost model routes it
+        kv_total = 2.0 * batch * kv_heads * context * hd * dtype.bytes
+        hit = float(l2_hit(kv_total, gpu.l2_capacity)) if warm else 0.0
+        return float(decode_attention_time(gpu, kv_len=context, l2_hit=hit, **common).latency_s)
+    q_len = int(q.get("q_len", context))
+    inputs = 2.0 * batch * hd * dtype.bytes * (q_len * heads + context * kv_heads)
+    hit = float(l2_hit(inputs, gpu.l2_capacity)) if warm else 0.0
+    t = float(prefill_attention_time(gpu, q_len=q_len, kv_len=context, causal=bool(q.get("causal", True)),
+                                     l2_hit=hit, **common).latency_s)
+    if harness_of(p.dataset).writes_kv_cache:  # read the new K and V, write them into the cache
+        new_kv = 2.0 * batch * q_len * kv_heads * hd * dtype.bytes
+        t += float(streaming_time(gpu, 2.0 * new_kv, 0.0, gpu.peak(ComputeUnit.VECTOR, dtype)).latency_s)
+    return t
+
+
+# ---- fitting ---------------------------------------------------------------------------------------------
+
+
+def _bounds(name: str) -> FitParam:
+    if name.startswith(FLOOR_PREFIX):
+        return FLOOR_PARAM
+    if name.startswith(DTYPE_SCALE_PREFIX):
+        return DTYPE_SCALE_PARAM
+    return FIT_PARAMS[name]
+
+
+def _lower(gpu: GpuView, name: str) -> float:
+    """L2 is never slower than the HBM behind it; other bounds are fixed."""
+    return max(_bounds(name).lower, gpu.hbm_bw) if name == "l2_bw" else _bounds(name).lower
+
+
+def fit(gpu: GpuView, points: Sequence[Point], names: Sequence[str], start: dict[str, float],
+        fixed: dict[str, float] | None = None) -> tuple[dict[str, float], float]:
+    """Least squares on log(pred / measured) over ``points``; returns (values, median |error|)."""
+    from scipy.optimize import least_squares
+
+    fixed = dict(fixed or {})
+    measured = np.array([p.measured_s for p in points])
+    scales = np.array([_bounds(n).unit_scale for n in names])
+    lower = np.array([_lower(gpu, n) for n in names]) / scales
+    upper = np.array([_bounds(n).upper for n in names]) / scales
+    x0 = np.clip(np.array([start[n] for n in names]) / scales, lower, upper)
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        values = fixed | dict(zip(names, x * scales, strict=True))
+        return np.log(predict_points(gpu, points, values) / measured)
+
+    result = least_squares(residual, x0, bounds=(lower, upper), loss="soft_l1", f_scale=ROBUST_SCALE,
+                           x_scale="jac")
+    values = dict(zip(names, result.x * scales, strict=True))
+    err = np.abs(np.exp(residual(result.x)) - 1.0)
+    return values, float(np.median(err))
+
+
+def start_values(gpu: GpuView) -> dict[str, float]:
+    return {name: float(getattr(gpu, name)) for name in FIT_PARAMS}
+
+
+# ---- data ------------------------------------------------------------------------------------------------
+
+GEMM_KIND, DECODE_KIND, PREFILL_KIND = "gemm", "attention_decode", "attention_prefill"
+
+
+def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None) -> list[Point]:
+    """Training-split measurements of ``device`` for ``kinds`` from the datasets whose harness is known.
+
+    Only kernel benchmarks whose setup ``cosim.perf.gpu.harness`` describes are fitted on; layer and
+    step datasets (host-side hooks, eager launches) are left to ``cosim validate``.
+    """
+    from cosim.validate.datasets import DATASETS, load_dataset
+    from cosim.validate.measurement import is_holdout
+
+    out: list[Point] = []
+    for name in sorted(set(DATASETS) & set(HARNESSES)):
+        for m in load_dataset(name, peer_root):
+            if m.device == device and m.kind in kinds and not is_holdout(m):
+                out.append(Point(m.dataset, m.kind, dict(m.params), m.measured_s))
+    return out
+
+
+def subsample(points: Sequence[Point], max_points: int) -> list[Point]:
+    """Every k-th point (deterministic), so a stage's fit stays fast on 50,000-row tables."""
+    if len(points) <= max_points:
+        return list(points)
+    step = len(points) / max_points
+    return [points[int(i * step)] for i in range(max_points)]
+
+
+# ---- stages ----------------------------------------------------------------------------------------------
+
+# Dtypes whose GEMMs are single kernels in the calibration data. fp8 rows of aiconfigurator run vLLM's
+# CUTLASS scaled-MM path with a separate activation-quantization kernel, which a GEMM model does not
+# describe, so no fp8 scale is fitted on them (``dtype_compute_scale`` stays 1 unless a preset sets it).
+FITTED_DTYPE_SCALES: tuple[DType, ...] = ()
+GEMM_PARAMS = ("compute_efficiency", "memory_efficiency", "kernel_gap_s", "dram_latency_s", "overlap", "l2_bw")
+ATTENTION_PARAMS = ("attention_efficiency",)
+
+
+def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAULT_MAX_POINTS) -> list[StageResult]:
+    """Run the stages on ``points``; a stage without data keeps the preset's values."""
+    values = start_values(gpu)
+    stages: list[StageResult] = []
+    gemms = [p for p in points if p.kind == GEMM_KIND]
+    bf16 = subsample([p for p in gemms if DType.parse(p.params.get("dtype", "bf16")) is DType.BF16], max_points)
+    if bf16:
+        fitted, err = fit(gpu, bf16, GEMM_PARAMS, values)
+        values |= fitted
+        stages.append(StageResult("gemm bf16", fitted, len(bf16), err, sorted({p.dataset for p in bf16})))
+    for dtype in sorted({DType.parse(p.params.get("dtype", "bf16")) for p in gemms} & set(FITTED_DTYPE_SCALES)):
+        chosen = subsample([p for p in gemms if DType.parse(p.params.get("dtype", "bf16")) is dtype], max_points)
+        name = DTYPE_SCALE_PREFIX + dtype.value
+        fitted, err = fit(gpu, chosen, [name], values | {name: 0.8}, fixed=values)
+        values |= fitted
+        stages.append(StageResult(f"gemm {dtype.value}", fitted, len(chosen), err,
+                                  sorted({p.dataset for p in chosen})))
+    attn = subsample([p for p in points if p.kind in (DECODE_KIND, PREFILL_KIND)], max_points)
+    if attn:
+        floors = [FLOOR_PREFIX + d for d in sorted({p.dataset for p in attn}) if harness_of(d).host_floor]
+        names = [*ATTENTION_PARAMS, *floors]
+        fitted, err = fit(gpu, attn, names, values | dict.fromkeys(floors, 5e-6), fixed=values)
+        values |= fitted
+        stages.append(StageResult("attention", fitted, len(attn), err, sorted({p.dataset for p in attn})))
+    return stages
+
+
+# ---- output ----------------------------------------------------------------------------------------------
+
+
+def _display(name: str, value: float) -> str:
+    bounds = _bounds(name)
+    shown = value / bounds.unit_scale
+    return f"{shown:.4g} {bounds.unit}".strip()
+
+
+def yaml_snippet(stages: Sequence[StageResult], architecture: str | None, device: str) -> str:
+    """The preset lines to paste, each with a comment naming the data and the fit."""
+    lines: dict[str, list[str]] = {"": [], "efficiency": [], "kernel_model": []}
+    scales: list[str] = []
+    for stage in stages:
+        note = f"# fitted: {', '.join(stage.datasets)}, 70 % train split, cosim calibrate gpu --device {device}"
+        for name, value in stage.values.items():
+            if name.startswith(FLOOR_PREFIX):
+                continue
+            if name.startswith(DTYPE_SCALE_PREFIX):
+                scales.append(f"    {name[len(DTYPE_SCALE_PREFIX):]}: {value:.3f}  {note}")
+                continue
+            section, _, key = FIT_PARAMS[name].yaml_key.rpartition(".")
+            lines[section].append(f"{'  ' if section else ''}{key}: {_display(name, value)}  {note}")
+    out = []
+    if architecture:
+        out.append(f"architecture: {architecture}  # kernel shapes (cosim.perf.gpu.arch)")
+    out += lines[""]
+    if lines["efficiency"]:
+        out += ["efficiency:", *lines["efficiency"]]
+    if lines["kernel_model"] or scales:
+        out += ["kernel_model:", *lines["kernel_model"]]
+        if scales:
+            out += ["  dtype_compute_scale:", *scales]
+        datasets = sorted({d for s in stages for d in s.datasets})
+        out.append(f"  calibrated_on: {', '.join(datasets)} (70 % train split)  # provenance of the values above")
+    return "\n".join(out)
+
+
+def report(stages: Sequence[StageResult]) -> str:
+    rows = []
+    for stage in stages:
+        rows.append(f"stage {stage.name}: {stage.n_points} training points, median |error| "
+                    f"{100 * stage.median_abs_err:.1f} % ({', '.join(stage.datasets)})")
+        for name, value in stage.values.items():
+            label = f"host floor of {name[len(FLOOR_PREFIX):]} (not a GPU parameter)" if name.startswith(
+                FLOOR_PREFIX) else name
+            rows.append(f"  {label:<48} {_display(name, value)}")
+    return "\n".join(rows)
+
+
+def run(device: str, *, peer_root: Path | None = None, max_points: int = DEFAULT_MAX_POINTS) -> str:
+    from cosim.hardware import load_device
+
+    spec = load_device(device)
+    if getattr(spec, "sm_count", None) is None:
+        raise CosimInputError(f"{device!r} is not a GPU preset", field="device")
+    gpu = gpu_view(spec.caps(), spec)
+    points = training_points(device, (GEMM_KIND, DECODE_KIND, PREFILL_KIND), peer_root)
+    if not points:
+        raise CosimInputError(f"no measured GEMM or attention data for {device!r} (is ../shared/peer_data there?)",
+                              field="device")
+    stages = calibrate(gpu, points, max_points=max_points)
+    arch = spec.architecture.value if spec.architecture else None
+    return report(stages) + "\n\n# paste into hw/" + device + ".yaml\n" + yaml_snippet(stages, arch, device)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", required=True, help="GPU preset with measured data (h100-sxm, a100-80g)")
+    parser.add_argument("--peer-data", type=Path, default=None, help="peer_data root (default: ../shared/peer_data)")
+    parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
+                        help=f"training points per stage (default {DEFAULT_MAX_POINTS})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cosim.perf.gpu.calibrate", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    print(run(args.device, peer_root=args.peer_data, max_points=args.max_points))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+

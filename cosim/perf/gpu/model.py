@@ -1,0 +1,164 @@
+"""The "gpu-kernel" cost model: each operator kind is timed by the kernel formula that fits it.
+
+GEMM-like kinds use the tiled GEMM model, flash attention the prefill / split-KV decode model,
+eager attention matmuls a batched GEMM, everything that streams memory the streaming model, and
+collectives the ring model over NVLink (as the roofline). Kinds without a dedicated formula (MoE
+experts) fall back to an overlapped roofline that still pays the kernel's gap and DRAM latency.
+Every formula is bounded below by the roofline of the same caps: the same achievable peaks, bytes
+and per-kernel overhead, plus quantization, ramps and latencies that only add time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from cosim.errors import CosimInputError
+from cosim.hardware.caps import DeviceCaps, DeviceKind, LinkCaps
+from cosim.perf.base import CostModel, OpTiming, register_cost_model
+from cosim.perf.collective import collective_timing
+from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
+from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
+from cosim.perf.gpu.gemm import KernelTime, gemm_time
+from cosim.perf.gpu.memory_bound import streaming_time
+from cosim.perf.roofline import classify_bound
+from cosim.workload.ops import ComputeUnit, Operator, OpKind, TensorClass
+
+ATTENTION_KERNEL_ATTR = "attention_kernel"  # op.attrs key: "sdpa" (plain PyTorch) or "serving"
+
+
+def _dtype_peak(gpu: GpuView, op: Operator) -> float:
+    return gpu.tensor_peak(op.dtype) if op.unit is ComputeUnit.MATRIX else gpu.peak(op.unit, op.dtype)
+
+
+def _gemm(op: Operator, gpu: GpuView) -> KernelTime:
+    s = op.shape
+    elem = op.dtype.bytes
+    return gemm_time(gpu, s["m"], s["n"], s["k"], elem_bytes=elem, peak_flops=_dtype_peak(gpu, op),
+                     dram_bytes=op.bytes)
+
+
+def _per_request(op: Operator) -> tuple[int, int, int]:
+    s = op.shape
+    batch = max(int(s["batch"]), 1)
+    return batch, max(round(s["q_tokens"] / batch), 1), max(round(s["kv_tokens"] / batch), 1)
+
+
+def _eager_attention_matmul(op: Operator, gpu: GpuView) -> KernelTime:
+    """QK^T (m=q, n=kv, k=head_dim) or PV (m=q, n=head_dim, k=kv), one GEMM per (request, head)."""
+    batch, q, kv = _per_request(op)
+    d = int(op.shape["head_dim"])
+    m, n, k = (q, kv, d) if op.kind is OpKind.ATTENTION_SCORE else (q, d, kv)
+    return gemm_time(gpu, m, n, k, elem_bytes=op.dtype.bytes, peak_flops=_dtype_peak(gpu, op),
+                     batch=batch * int(op.shape["heads"]), dram_bytes=op.bytes)
+
+
+def attention_kernel_of(op: Operator) -> AttentionKernel:
+    """Which flash implementation runs: an explicit attr, else plain PyTorch unless rotary was fused in."""
+    if ATTENTION_KERNEL_ATTR in op.attrs:
+        return AttentionKernel.parse(op.attrs[ATTENTION_KERNEL_ATTR])
+    return AttentionKernel.SERVING if op.attrs.get("rotary_inside") else AttentionKernel.SDPA
+
+
+def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
+    s = op.shape
+    batch, q, kv = _per_request(op)
+    kv_elem = next((t.dtype.bytes for t in op.reads if t.cls is TensorClass.KV_CACHE), op.dtype.bytes)
+    common = dict(batch=batch, heads=int(s["heads"]), kv_heads=int(s["kv_heads"]), head_dim=int(s["head_dim"]),
+                  elem_bytes=op.dtype.bytes, kv_bytes=kv_elem, peak_flops=_dtype_peak(gpu, op),
+                  kernel=attention_kernel_of(op), dram_bytes=op.bytes)
+    if q == 1:
+        return decode_attention_time(gpu, kv_len=kv, **common)
+    return prefill_attention_time(gpu, q_len=q, kv_len=kv, causal=True, **common)
+
+
+def _streaming(op: Operator, gpu: GpuView) -> KernelTime:
+    flops = op.flops + float(op.attrs.get("vector_flops", 0.0))
+    return streaming_time(gpu, op.bytes, flops, gpu.peak(ComputeUnit.VECTOR, op.dtype))
+
+
+def _overlapped_roofline(op: Operator, gpu: GpuView) -> KernelTime:
+    compute = op.flops / (gpu.peak(op.unit, op.dtype) * gpu.compute_efficiency) if op.flops > 0 else 0.0
+    memory = op.bytes / gpu.achieved_bw
+    body = float(overlap_sum(gpu.overlap, compute, memory))
+    overhead = gpu.kernel_gap_s + gpu.dram_latency_s
+    return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead), np.asarray(body + overhead))
+
+
+KernelFormula = Callable[[Operator, GpuView], KernelTime]
+
+KERNEL_FORMULAS: dict[OpKind, KernelFormula] = {
+    OpKind.GEMM: _gemm,
+    OpKind.LM_HEAD: _gemm,
+    OpKind.MOE_ROUTER: _gemm,
+    OpKind.ATTENTION_SCORE: _eager_attention_matmul,
+    OpKind.ATTENTION_CONTEXT: _eager_attention_matmul,
+    OpKind.FUSED_ATTENTION: _fused_attention,
+    OpKind.SOFTMAX: _streaming,
+    OpKind.NORM: _streaming,
+    OpKind.ROTARY: _streaming,
+    OpKind.ELEMENTWISE: _streaming,
+    OpKind.RESIDUAL_ADD: _streaming,
+    OpKind.KV_CACHE_WRITE: _streaming,
+    OpKind.EMBEDDING: _streaming,
+    OpKind.MOE_EXPERTS: _overlapped_roofline,
+}
+
+
+def _has_shape(op: Operator) -> bool:
+    needed = {
+        OpKind.GEMM: ("m", "n", "k"), OpKind.LM_HEAD: ("m", "n", "k"), OpKind.MOE_ROUTER: ("m", "n", "k"),
+        OpKind.ATTENTION_SCORE: ("batch", "heads", "q_tokens", "kv_tokens", "head_dim"),
+        OpKind.ATTENTION_CONTEXT: ("batch", "heads", "q_tokens", "kv_tokens", "head_dim"),
+        OpKind.FUSED_ATTENTION: ("batch", "heads", "kv_heads", "q_tokens", "kv_tokens", "head_dim"),
+    }.get(op.kind, ())
+    return all(key in op.shape for key in needed)
+
+
+CACHE_SIZE = 65536
+_CACHE: dict[tuple, OpTiming] = {}
+
+
+def _op_key(op: Operator) -> tuple:
+    """What a kernel's time depends on (not its name, repeat or place in the graph)."""
+    attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items()))
+    tensors = tuple((t.cls, t.dtype, t.bytes) for t in (*op.reads, *op.writes))
+    return op.kind, op.dtype, op.flops, tuple(sorted(op.shape.items())), tensors, attrs
+
+
+def _kernel_timing(op: Operator, gpu: GpuView) -> OpTiming:
+    key = (_op_key(op), gpu)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        hit = _CACHE[key] = _time_kernel(op, gpu)
+    return hit
+
+
+def _time_kernel(op: Operator, gpu: GpuView) -> OpTiming:
+    formula = KERNEL_FORMULAS.get(op.kind, _overlapped_roofline) if _has_shape(op) else _overlapped_roofline
+    t = formula(op, gpu)
+    compute, memory, overhead, latency = (float(x) for x in (t.compute_s, t.memory_s, t.overhead_s, t.latency_s))
+    return OpTiming(compute, memory, overhead, latency, classify_bound(compute, memory, overhead))
+
+
+@register_cost_model("gpu-kernel")
+class GpuKernelModel(CostModel):
+    """Tile/wave-quantized GEMMs, flash attention, size-dependent streaming; calibrated per architecture."""
+
+    def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
+        if op.unit is ComputeUnit.NETWORK:
+            if not isinstance(spec, LinkCaps):
+                raise CosimInputError(
+                    f"collective {op.name!r} on device {caps.name!r} needs a collective link "
+                    "(NVLink, ...) between its devices",
+                    field="collective_link",
+                )
+            return collective_timing(op, spec)
+        if caps.kind is not DeviceKind.GPU:
+            raise CosimInputError(f"the gpu-kernel cost model times GPUs, not {caps.kind.value} {caps.name!r}",
+                                  field="cost_model", allowed=["roofline"])
+        return _kernel_timing(op, gpu_view(caps, spec))

@@ -1,0 +1,144 @@
+"""Matrix operators as the GEMMs a systolic array runs.
+
+Every matrix-unit operator of a workload graph becomes one or more ``GemmWork`` items: a GEMM shape,
+how many identical copies run (``instances``: requests x KV heads for attention, experts touched for
+MoE) and the bytes of each operand of one copy (so narrow weights or KV caches keep their real size).
+Vector work that rides along (softmax inside flash attention, the SwiGLU of fused experts) is
+returned separately for the vector units. A registry by ``OpKind`` picks the conversion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cosim.errors import CosimInputError
+from cosim.workload.ops import Operator, OpKind, TensorClass
+
+
+@dataclass(frozen=True)
+class GemmWork:
+    """``instances`` copies of ``C[m, n] = A[m, k] @ B[k, n]``; operand bytes are per copy."""
+
+    m: int
+    n: int
+    k: int
+    instances: int
+    a_bytes: float
+    b_bytes: float
+    c_bytes: float
+
+
+@dataclass(frozen=True)
+class MatrixWork:
+    gemms: tuple[GemmWork, ...]
+    vector_flops: float = 0.0  # done on the vector units, overlapped with the arrays
+
+
+_Converter = Callable[[Operator], MatrixWork]
+_CONVERTERS: dict[OpKind, _Converter] = {}
+
+
+def _converts(*kinds: OpKind) -> Callable[[_Converter], _Converter]:
+    def register(fn: _Converter) -> _Converter:
+        for kind in kinds:
+            _CONVERTERS[kind] = fn
+        return fn
+
+    return register
+
+
+def _dim(op: Operator, *names: str) -> int:
+    for name in names:
+        if name in op.shape:
+            return int(op.shape[name])
+    raise CosimInputError(f"operator {op.name!r} ({op.kind.value}) has no {names[0]!r} in its shape",
+                          field="shape", allowed=list(names))
+
+
+def _positive(value: float) -> int:
+    return max(1, math.ceil(value))
+
+
+@_converts(OpKind.GEMM, OpKind.LM_HEAD, OpKind.MOE_ROUTER)
+def _weight_gemm(op: Operator) -> MatrixWork:
+    """x[m, k] @ W[k, n]: A = the activations read, B = the weights (and bias), C = the output."""
+    m, n, k = _dim(op, "m"), _dim(op, "n"), _dim(op, "k")
+    a = op.bytes_read(TensorClass.ACTIVATION) + op.bytes_read(TensorClass.KV_CACHE)
+    return MatrixWork((GemmWork(m, n, k, 1, a, op.bytes_read(TensorClass.WEIGHT), op.bytes_written()),))
+
+
+def _attention_geometry(op: Operator, flops_per_pair: float) -> tuple[int, int, int, int]:
+    """(instances, query rows per instance, keys per query, head_dim) of an attention operator.
+
+    One instance is one (request, KV head): the GQA group's queries share its keys, so they form the
+    rows of one GEMM. Keys per query come from the op's unmasked (query, key) pairs, recovered from
+    its FLOPs (``flops_per_pair * heads * head_dim`` per pair), so causal masking is honoured the way
+    flash kernels honour it: fully masked tiles are skipped.
+    """
+    batch = _dim(op, "batch")
+    heads, kv_heads, head_dim = _dim(op, "heads"), _dim(op, "kv_heads"), _dim(op, "head_dim")
+    q_total = int(op.shape["q_tokens"]) if "q_tokens" in op.shape else batch * _dim(op, "q_len")
+    pairs = op.flops / (flops_per_pair * heads * head_dim) if op.flops > 0 else 0.0
+    rows = _positive(q_total / batch) * max(heads // kv_heads, 1)
+    return batch * kv_heads, rows, _positive(pairs / max(q_total, 1)), head_dim
+
+
+def _operand_bytes(op: Operator, instances: int) -> tuple[float, ...]:
+    """Bytes of each tensor read, per instance, in the op's read order."""
+    return tuple(t.bytes / instances for t in op.reads)
+
+
+@_converts(OpKind.FUSED_ATTENTION)
+def _fused_attention(op: Operator) -> MatrixWork:
+    """Flash attention: S = Q K^T then O = P V per instance; S and P never leave the SRAM.
+
+    Softmax (and rotary, when fused in) runs on the vector units alongside the arrays.
+    """
+    inst, rows, keys, hd = _attention_geometry(op, 4.0)
+    q, k, v = _operand_bytes(op, inst)[:3]
+    out = op.bytes_written() / inst
+    gemms = (GemmWork(rows, keys, hd, inst, q, k, 0.0), GemmWork(rows, hd, keys, inst, 0.0, v, out))
+    return MatrixWork(gemms, float(op.attrs.get("vector_flops", 0.0)))
+
+
+@_converts(OpKind.ATTENTION_SCORE)
+def _attention_score(op: Operator) -> MatrixWork:
+    """Eager S = Q K^T: reads (q, keys), writes the score matrix."""
+    inst, rows, keys, hd = _attention_geometry(op, 2.0)
+    q, k = _operand_bytes(op, inst)[:2]
+    return MatrixWork((GemmWork(rows, keys, hd, inst, q, k, op.bytes_written() / inst),))
+
+
+@_converts(OpKind.ATTENTION_CONTEXT)
+def _attention_context(op: Operator) -> MatrixWork:
+    """Eager O = P V: reads (probabilities, values), writes the context."""
+    inst, rows, keys, hd = _attention_geometry(op, 2.0)
+    p, v = _operand_bytes(op, inst)[:2]
+    return MatrixWork((GemmWork(rows, hd, keys, inst, p, v, op.bytes_written() / inst),))
+
+
+@_converts(OpKind.MOE_EXPERTS)
+def _moe_experts(op: Operator) -> MatrixWork:
+    """Each touched expert runs its routed tokens through its (gated) MLP as one wide GEMM."""
+    tokens, hidden, ffn = _dim(op, "tokens"), _dim(op, "hidden"), _dim(op, "expert_ffn")
+    top_k = _dim(op, "top_k")
+    touched = _positive(float(op.attrs.get("expected_experts_touched", _dim(op, "experts"))))
+    matrices = op.flops / (2.0 * tokens * top_k * hidden * ffn) if op.flops > 0 else 0.0
+    rows = _positive(tokens * top_k / touched)
+    width = _positive(matrices * ffn)
+    a = op.bytes_read(TensorClass.ACTIVATION) / touched
+    b = op.bytes_read(TensorClass.WEIGHT) / touched
+    gemm = GemmWork(rows, width, hidden, touched, a, b, op.bytes_written() / touched)
+    return MatrixWork((gemm,), float(op.attrs.get("vector_flops", 0.0)))
+
+
+def matrix_work(op: Operator) -> MatrixWork:
+    """The GEMMs (and overlapped vector work) of a matrix-unit operator."""
+    try:
+        convert = _CONVERTERS[op.kind]
+    except KeyError:
+        raise CosimInputError(f"operator {op.name!r} of kind {op.kind.value} is not a matrix operator",
+                              field="kind", allowed=sorted(k.value for k in _CONVERTERS)) from None
+    return convert(op)
