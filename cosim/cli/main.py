@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cosim.cli import dram_cmd, graph_cmd, list_cmd, op_cmd, pim_cmd, predict_cmd, run_cmd, validate_cmd
+from cosim.cli import calibrate_cmd, dram_cmd, graph_cmd, list_cmd, op_cmd, pim_cmd, predict_cmd, run_cmd, validate_cmd
 from cosim.errors import CosimError
 
 EXIT_USER_ERROR = 2
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     dram_cmd.add_parser(sub)
     pim_cmd.add_parser(sub)
     validate_cmd.add_parser(sub)
+    calibrate_cmd.add_parser(sub)
     return parser
 
 

@@ -42,7 +42,7 @@ class CostModel(ABC):
 _REGISTRY: dict[str, Callable[[], CostModel]] = {}
 
 DEFAULT_BY_KIND: dict[DeviceKind, str] = {
-    DeviceKind.GPU: "roofline",
+    DeviceKind.GPU: "gpu-kernel",  # cosim.perf.gpu
     DeviceKind.NPU: "systolic",  # cosim.perf.npu
     DeviceKind.DIMM_PIM: "pim",  # cosim.pim.cost_model
     DeviceKind.HBM_PIM: "pim",  # cosim.pim.cost_model

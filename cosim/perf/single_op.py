@@ -46,12 +46,15 @@ def attention_operator(
     head_dim: int,
     context: int,
     dtype: DType | str = DType.BF16,
+    kernel: str | None = None,
 ) -> Operator:
     """One fused (flash) attention kernel.
 
     prefill: ``context`` query tokens attend causally over themselves (K/V are fresh activations);
     decode: one query token per request attends over ``context`` cached K/V entries.
     FLOPs count the two matmuls (QK^T and PV), 2 FLOPs per MAC; softmax math is not counted.
+    ``kernel`` names the implementation for cost models that tell them apart ("sdpa": torch SDPA's
+    flash backend, the default of the gpu-kernel model; "serving": vLLM's flash attention).
     """
     phase = Phase.parse(phase)
     dt = DType.parse(dtype)
@@ -85,6 +88,7 @@ def attention_operator(
         flops=flops,
         reads=reads,
         writes=writes,
+        attrs={} if kernel is None else {"attention_kernel": kernel},
         shape={
             "batch": batch,
             "q_len": q_len,
@@ -155,6 +159,7 @@ def predict_op_attention(
     context: int,
     dtype: str = "bf16",
     device: str | None = None,
+    kernel: str | None = None,
 ) -> OpResult:
-    op = attention_operator(phase, batch, heads, kv_heads, head_dim, context, dtype)
+    op = attention_operator(phase, batch, heads, kv_heads, head_dim, context, dtype, kernel)
     return predict_op(hw, op, phase=Phase.parse(phase), batch=batch, context=context, device=device)

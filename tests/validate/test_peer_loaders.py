@@ -136,3 +136,17 @@ def test_splitwise_medians_and_skips(peer_root):
     decode = next(m for m in loaded if m.kind == "step_decode" and m.params["tp"] == 8 and m.params["prompt"] == 512
                   and m.params["batch"] == 1 and m.params["generated"] == 1024)
     assert decode.params["context"] == 512 + 512
+
+
+@pytest.mark.parametrize("name", dataset_names())
+def test_a_sample_of_every_dataset_predicts(name, peer_root):
+    from cosim.validate.predict import predict_with_errors
+
+    loaded = load(name, peer_root)
+    kinds: dict[str, list] = {}
+    for m in loaded:
+        kinds.setdefault(f"{m.kind}/{m.params.get('op', '')}", []).append(m)
+    sample = [group[i] for group in kinds.values() for i in (0, len(group) // 2, len(group) - 1)]
+    predicted, errors = predict_with_errors(sample)
+    assert errors == [None] * len(sample)
+    assert (predicted > 0).all()

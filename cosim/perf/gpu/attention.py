@@ -8,8 +8,9 @@ HBM once; the per-block K/V re-reads are hidden in the pipelined main loop (part
 Decode (one query token per request): the KV cache is streamed once per KV head. With GQA the query
 heads of a group are packed as rows of one CTA (FlashAttention-2 swaps ``seqlen_q`` and the group),
 so a CTA reads its KV head once. When (requests x KV heads) do not fill the SMs, the keys are split
-over several CTAs (FlashAttention-2's ``num_splits`` heuristic, used by torch SDPA's flash backend and
-by vLLM) and a second kernel combines the fp32 partial outputs. Each CTA computes on a padded row
+over several CTAs (as FlashAttention-2 does in torch SDPA's flash backend and in vLLM: no split once
+the CTAs fill 80 % of the SMs, else the split count that fills whole waves best, taken here as the
+fastest candidate) and a second kernel combines the fp32 partial outputs. Each CTA computes on a padded row
 block, which on tensor cores costs real time for MHA decode. Flash kernels keep several tiles in
 flight per SM (cp.async / TMA pipelines), so unlike simple elementwise kernels they are not limited by
 per-SM bandwidth; each wave pays one DRAM latency to fill its pipeline.
@@ -30,7 +31,6 @@ from cosim.perf.gpu.device import GpuView, overlap_sum
 from cosim.perf.gpu.gemm import PARTIAL_BYTES, KernelTime
 
 SPLIT_FILL_TARGET = 0.8  # FA2: no split once the CTAs fill 80 % of the SMs
-SPLIT_EFFICIENCY_SLACK = 0.85  # FA2: smallest split count within 85 % of the best wave efficiency
 
 
 class AttentionKernel(StrEnum):
@@ -51,44 +51,6 @@ def attention_efficiency(gpu: GpuView, kernel: AttentionKernel | str) -> float:
     return gpu.sdpa_attention_efficiency if kernel is AttentionKernel.SDPA else gpu.attention_efficiency
 
 
-def num_kv_splits(units: int, sms: int, n_blocks: int, max_splits: int) -> int:
-    """FlashAttention-2's split heuristic: enough splits to fill the SMs in near-whole waves."""
-    if units >= SPLIT_FILL_TARGET * sms or n_blocks <= 1:
-        return 1
-    limit = min(max_splits, sms, n_blocks)
-
-    def eligible(s: int) -> bool:  # a split that leaves the per-CTA block count unchanged is pointless
-        return s == 1 or -(-n_blocks // s) != -(-n_blocks // (s - 1))
-
-    def efficiency(s: int) -> float:
-        waves = units * s / sms
-        return waves / np.ceil(waves)
-
-    effs = {s: efficiency(s) for s in range(1, limit + 1) if eligible(s)}
-    best = max(effs.values())
-    return min(s for s, e in effs.items() if e >= SPLIT_EFFICIENCY_SLACK * best)
-
-
-def _waves_time(
-    gpu: GpuView, ctas: int, cta_compute: float, cta_bytes: float, cta_l2_bytes: float = 0.0
-) -> tuple[float, float, float]:
-    """(compute, memory, overlapped) time of ``ctas`` equal CTAs run one per SM in waves.
-
-    Every wave also pays one DRAM latency: a CTA must fetch its first tiles before it can compute.
-    """
-    sms = gpu.sm_count
-    full, tail = divmod(ctas, sms)
-    compute = memory = body = 0.0
-    for count, active in ((full, sms), (1 if tail else 0, tail)):
-        if count == 0:
-            continue
-        mem = active * cta_bytes / gpu.achieved_bw + active * cta_l2_bytes / gpu.l2_bw
-        compute += count * cta_compute
-        memory += count * mem
-        body += count * (float(overlap_sum(gpu.overlap, cta_compute, mem)) + gpu.dram_latency_s)
-    return compute, float(memory), body
-
-
 def decode_attention_time(
     gpu: GpuView,
     *,
@@ -103,10 +65,13 @@ def decode_attention_time(
     kernel: AttentionKernel | str = AttentionKernel.SDPA,
     dram_bytes: float | None = None,
     l2_hit: float = 0.0,
+    paged: bool = False,
 ) -> KernelTime:
     """One decode step of flash attention (one query token per request, ``kv_len`` keys each).
 
     ``l2_hit``: fraction of the KV cache already in L2 (a benchmark re-running on the same cache).
+    ``paged``: the cache is paged (vLLM), so a CTA first reads its block table, then the keys: two
+    dependent DRAM round trips before it can compute instead of one (torch SDPA: contiguous).
     """
     arch = gpu.arch
     group = heads // kv_heads
@@ -115,24 +80,29 @@ def decode_attention_time(
     units = batch * kv_heads * m_blocks
     block_n = decode_block_n(head_dim)
     n_blocks = -(-kv_len // block_n)
-    splits = num_kv_splits(units, gpu.sm_count, n_blocks, arch.max_kv_splits)
-    keys_per_cta = -(-n_blocks // splits) * block_n
-    keys_per_cta = min(keys_per_cta, kv_len)
+    # FlashAttention-2 splits only when the CTAs do not fill the SMs; its split count aims at the
+    # fastest whole-wave fill, which we take as the best of the candidate counts (keeps time monotone)
+    limit = 1 if units >= SPLIT_FILL_TARGET * gpu.sm_count else min(arch.max_kv_splits, gpu.sm_count)
+    splits = np.arange(1, limit + 1, dtype=float)
+    keys_per_cta = np.minimum(np.ceil(n_blocks / splits) * block_n, kv_len)
     ctas = units * splits
+    waves = np.ceil(ctas / gpu.sm_count)
     sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
-    cta_compute = 4.0 * arch.decode_block_m * keys_per_cta * head_dim / sm_rate
+    compute = waves * 4.0 * arch.decode_block_m * keys_per_cta * head_dim / sm_rate
     kv_total = 2.0 * batch * kv_heads * kv_len * head_dim * kv_bytes
     qo = 2.0 * batch * heads * head_dim * elem_bytes
-    partial = 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES if splits > 1 else 0.0
+    partial = np.where(splits > 1, 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES, 0.0)
     unique = (kv_total + qo if dram_bytes is None else dram_bytes) + partial - l2_hit * kv_total
-    compute, memory, body = _waves_time(gpu, ctas, cta_compute, unique / ctas, l2_hit * kv_total / ctas)
-    waves = -(-ctas // gpu.sm_count)
-    overhead = gpu.kernel_gap_s + waves * gpu.dram_latency_s
-    if splits > 1:  # the combine kernel: another graph node reading the partials
-        overhead += gpu.kernel_gap_s + gpu.dram_latency_s
-        body += gpu.dram_latency_s
+    memory = unique / gpu.achieved_bw + l2_hit * kv_total / gpu.l2_bw
+    fill = waves * gpu.dram_latency_s * (2.0 if paged else 1.0)
+    combine = np.where(splits > 1, gpu.kernel_gap_s + gpu.dram_latency_s, 0.0)  # second kernel: merge partials
+    total = overlap_sum(gpu.overlap, compute, memory) + fill + combine
+    best = int(np.argmin(total))
+    compute, memory = float(compute[best]), float(memory[best])
+    overhead = gpu.kernel_gap_s + float(fill[best] + combine[best])
+    body = float(total[best])
     return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead),
-                      np.asarray(body + overhead - waves * gpu.dram_latency_s))
+                      np.asarray(body + gpu.kernel_gap_s))
 
 
 def causal_key_visits(q_len: int, kv_len: int, block_m: int) -> tuple[float, float]:
@@ -159,28 +129,36 @@ def prefill_attention_time(
     kernel: AttentionKernel | str = AttentionKernel.SDPA,
     dram_bytes: float | None = None,
     l2_hit: float = 0.0,
+    paged: bool = False,
 ) -> KernelTime:
     """Flash attention over ``q_len`` new tokens per request attending to ``kv_len`` keys.
 
-    ``l2_hit``: fraction of Q, K, V already in L2 (a benchmark re-running on the same inputs).
+    ``l2_hit``: fraction of Q, K, V already in L2 (a benchmark re-running on the same inputs);
+    ``paged``: K/V come through a block table (one more dependent DRAM round trip per CTA).
     """
     bm = gpu.arch.attn_block_m
     sms = gpu.sm_count
-    if causal:
+    group = heads // kv_heads
+    # serving kernels (FlashAttention-3) pack a GQA group's heads into one row block when the queries
+    # are fewer than a block; FlashAttention-2 (SDPA) gives every query head its own blocks
+    pack = AttentionKernel.parse(kernel) is AttentionKernel.SERVING and group > 1 and q_len < bm
+    rows, row_heads = (q_len * group, kv_heads) if pack else (q_len, heads)
+    if causal and not pack:
         visits, heaviest = causal_key_visits(q_len, kv_len, bm)
     else:
-        blocks = -(-q_len // bm)
+        blocks = -(-rows // bm)
         visits, heaviest = float(blocks * kv_len), float(kv_len)
     sm_rate = peak_flops * attention_efficiency(gpu, kernel) / sms
     per_key = 4.0 * bm * head_dim / sm_rate
-    units = batch * heads * -(-q_len // bm)
-    work = batch * heads * visits * per_key
+    units = batch * row_heads * -(-rows // bm)
+    work = batch * row_heads * visits * per_key
     # causal blocks differ in length and are scheduled heaviest first; equal blocks run in whole waves
-    compute = max(work / sms, heaviest * per_key) if causal else float(np.ceil(units / sms)) * heaviest * per_key
+    ragged = causal and not pack
+    compute = max(work / sms, heaviest * per_key) if ragged else float(np.ceil(units / sms)) * heaviest * per_key
     unique = dram_bytes if dram_bytes is not None else (
         2.0 * batch * q_len * heads * head_dim * elem_bytes + 2.0 * batch * kv_len * kv_heads * head_dim * kv_bytes)
     memory = (1.0 - l2_hit) * unique / gpu.achieved_bw + l2_hit * unique / gpu.l2_bw
     body = float(overlap_sum(gpu.overlap, compute, memory))
     waves = -(-units // sms)  # each wave of CTAs fills its pipeline once
-    overhead = gpu.kernel_gap_s + waves * gpu.dram_latency_s
+    overhead = gpu.kernel_gap_s + waves * gpu.dram_latency_s * (2.0 if paged else 1.0)
     return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead), np.asarray(body + overhead))

@@ -107,7 +107,8 @@ def predict_points(gpu: GpuView, points: Sequence[Point], values: dict[str, floa
     for i, p in enumerate(points):
         if p.kind != "gemm":
             out[i] = _predict_attention(view, p)
-    floors = np.array([values.get(FLOOR_PREFIX + p.dataset, 0.0) for p in points])
+    floors = np.array([values.get(FLOOR_PREFIX + p.dataset, harness_of(p.dataset).host_floor_s or 0.0)
+                       for p in points])
     return out + floors
 
 
@@ -145,12 +146,13 @@ def _predict_attention(gpu: GpuView, p: Point) -> float:
     if p.kind == "attention_decode" or int(q.get("q_len", context)) == 1:  # as the cost model routes it
         kv_total = 2.0 * batch * kv_heads * context * hd * dtype.bytes
         hit = float(l2_hit(kv_total, gpu.l2_capacity)) if warm else 0.0
-        return float(decode_attention_time(gpu, kv_len=context, l2_hit=hit, **common).latency_s)
+        paged = harness_of(p.dataset).paged_kv
+        return float(decode_attention_time(gpu, kv_len=context, l2_hit=hit, paged=paged, **common).latency_s)
     q_len = int(q.get("q_len", context))
     inputs = 2.0 * batch * hd * dtype.bytes * (q_len * heads + context * kv_heads)
     hit = float(l2_hit(inputs, gpu.l2_capacity)) if warm else 0.0
     t = float(prefill_attention_time(gpu, q_len=q_len, kv_len=context, causal=bool(q.get("causal", True)),
-                                     l2_hit=hit, **common).latency_s)
+                                     l2_hit=hit, paged=harness_of(p.dataset).paged_kv, **common).latency_s)
     if harness_of(p.dataset).writes_kv_cache:  # read the new K and V, write them into the cache
         new_kv = 2.0 * batch * q_len * kv_heads * hd * dtype.bytes
         t += float(streaming_time(gpu, 2.0 * new_kv, 0.0, gpu.peak(ComputeUnit.VECTOR, dtype)).latency_s)
@@ -205,11 +207,13 @@ def start_values(gpu: GpuView) -> dict[str, float]:
 GEMM_KIND, DECODE_KIND, PREFILL_KIND = "gemm", "attention_decode", "attention_prefill"
 
 
-def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None) -> list[Point]:
+def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None, *,
+                    holdout: bool = False) -> list[Point]:
     """Training-split measurements of ``device`` for ``kinds`` from the datasets whose harness is known.
 
     Only kernel benchmarks whose setup ``cosim.perf.gpu.harness`` describes are fitted on; layer and
-    step datasets (host-side hooks, eager launches) are left to ``cosim validate``.
+    step datasets (host-side hooks, eager launches) are left to ``cosim validate``. ``holdout=True``
+    returns the held-out records instead (for scoring, never for fitting).
     """
     from cosim.validate.datasets import DATASETS, load_dataset
     from cosim.validate.measurement import is_holdout
@@ -217,7 +221,7 @@ def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = 
     out: list[Point] = []
     for name in sorted(set(DATASETS) & set(HARNESSES)):
         for m in load_dataset(name, peer_root):
-            if m.device == device and m.kind in kinds and not is_holdout(m):
+            if m.device == device and m.kind in kinds and is_holdout(m) == holdout:
                 out.append(Point(m.dataset, m.kind, dict(m.params), m.measured_s))
     return out
 
@@ -259,7 +263,7 @@ def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAUL
                                   sorted({p.dataset for p in chosen})))
     attn = subsample([p for p in points if p.kind in (DECODE_KIND, PREFILL_KIND)], max_points)
     if attn:
-        floors = [FLOOR_PREFIX + d for d in sorted({p.dataset for p in attn}) if harness_of(d).host_floor]
+        floors = [FLOOR_PREFIX + d for d in sorted({p.dataset for p in attn}) if harness_of(d).host_floor_s is not None]
         names = [*ATTENTION_PARAMS, *floors]
         fitted, err = fit(gpu, attn, names, values | dict.fromkeys(floors, 5e-6), fixed=values)
         values |= fitted

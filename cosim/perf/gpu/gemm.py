@@ -1,12 +1,13 @@
 """GEMM time with tile and wave quantization, split-K, per-SM bandwidth limits and L2 re-reads.
 
 For each candidate kernel (CTA tile x split-K factor of the architecture's table) the GEMM is cut
-into CTAs; CTAs run in waves of one per SM. A wave takes the overlap (p-norm) of
-* compute: one CTA's padded tile FLOPs at the SM's share of the achievable tensor peak,
-* memory: the wave's share of the unique bytes (A, B, C, fp32 split-K partials) at the achievable HBM
-  bandwidth (multistage cp.async / TMA pipelines keep enough bytes in flight per SM that even a
-  partial wave streams at full speed; tile re-reads hit L2 and hide behind the main loop), plus any
-  part of A or B a benchmark left in L2, read at L2 bandwidth.
+into CTAs; CTAs run in waves of one per SM. The kernel takes the overlap (p-norm) of
+* compute: one CTA's padded tile FLOPs at the SM's share of the achievable tensor peak, once per
+  wave (tile quantization pads M and N, wave quantization rounds the CTA count up to whole waves),
+* memory: the unique bytes (A, B, C, fp32 split-K partials) at the achievable HBM bandwidth
+  (multistage cp.async / TMA pipelines keep enough bytes in flight per SM that even a partial wave
+  streams at full speed; tile re-reads hit L2 and hide behind the main loop), plus any part of A or
+  B a benchmark left in L2, read at L2 bandwidth.
 The kernel pays one DRAM latency to fill its pipeline (two with split-K: the partial-sum fix-up),
 and the CUDA-graph gap before it. The best candidate wins, as cuBLAS' heuristics aim to.
 Everything is numpy-vectorized over shapes so calibration can score thousands of GEMMs at once.
@@ -31,10 +32,6 @@ class KernelTime:
     memory_s: np.ndarray
     overhead_s: np.ndarray
     latency_s: np.ndarray
-
-
-def _waves(ctas: np.ndarray, sms: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.floor_divide(ctas, sms), np.mod(ctas, sms)
 
 
 def gemm_time(
@@ -64,36 +61,17 @@ def gemm_time(
     hit_a, hit_b = np.asarray(l2_hit_a, dtype=float), np.asarray(l2_hit_b, dtype=float)
     l2_bytes = a_bytes * hit_a + b_bytes * hit_b
     unique = (a_bytes + b_bytes + c_bytes if dram_bytes is None else np.asarray(dram_bytes, dtype=float)) - l2_bytes
-    best = None
-    for tm, tn in gpu.arch.gemm_tiles:
-        tiles_m, tiles_n = np.ceil(m / tm), np.ceil(n / tn)
-        for s in gpu.arch.split_k:
-            allowed = (k / s >= gpu.arch.min_k_per_split) | (s == 1)
-            ctas = batch * tiles_m * tiles_n * s
-            partial = 2.0 * s * batch * m * n * PARTIAL_BYTES if s > 1 else 0.0
-            dram = unique + partial
-            cta_compute = 2.0 * tm * tn * np.ceil(k / s) / sm_rate
-            full, tail = _waves(ctas, sms)
-            dram_per_cta, l2_per_cta = dram / ctas, l2_bytes / ctas
-
-            def wave(active, dram_per_cta=dram_per_cta, l2_per_cta=l2_per_cta, cta_compute=cta_compute):
-                mem = active * dram_per_cta / gpu.achieved_bw + active * l2_per_cta / gpu.l2_bw
-                return cta_compute, mem, overlap_sum(gpu.overlap, cta_compute, mem)
-
-            c_full, m_full, t_full = wave(np.full_like(ctas, sms))
-            c_tail, m_tail, t_tail = wave(np.maximum(tail, 1.0))
-            has_tail = tail > 0
-            body = full * t_full + np.where(has_tail, t_tail, 0.0)
-            compute = full * c_full + np.where(has_tail, c_tail, 0.0)
-            memory = full * m_full + np.where(has_tail, m_tail, 0.0)
-            fills = gpu.dram_latency_s * (2.0 if s > 1 else 1.0)
-            total = np.where(allowed, body + fills, np.inf)
-            if best is None:
-                best = [total, compute, memory, np.full_like(total, fills)]
-                continue
-            better = total < best[0]
-            for i, value in enumerate((total, compute, memory, fills)):
-                best[i] = np.where(better, value, best[i])
-    total, compute, memory, fills = best
+    cand = np.array([(tm, tn, sk) for tm, tn in gpu.arch.gemm_tiles for sk in gpu.arch.split_k], dtype=float)
+    tm, tn, sk = (cand[:, i].reshape((-1,) + (1,) * m.ndim) for i in range(3))  # candidates x shape
+    allowed = (k / sk >= gpu.arch.min_k_per_split) | (sk == 1)
+    ctas = batch * np.ceil(m / tm) * np.ceil(n / tn) * sk
+    partial = np.where(sk > 1, 2.0 * sk * batch * m * n * PARTIAL_BYTES, 0.0)
+    compute_all = np.ceil(ctas / sms) * 2.0 * tm * tn * np.ceil(k / sk) / sm_rate  # one tile's compute per wave
+    memory_all = (unique + partial) / gpu.achieved_bw + l2_bytes / gpu.l2_bw
+    fills_all = gpu.dram_latency_s * np.where(sk > 1, 2.0, 1.0) + 0.0 * m  # split-K: a fix-up round trip
+    total_all = np.where(allowed, overlap_sum(gpu.overlap, compute_all, memory_all) + fills_all, np.inf)
+    best = np.expand_dims(np.argmin(total_all, axis=0), 0)
+    total, compute, memory, fills = (np.take_along_axis(np.broadcast_to(x, total_all.shape), best, 0)[0]
+                                     for x in (total_all, compute_all, memory_all, fills_all))
     overhead = fills + gpu.kernel_gap_s
     return KernelTime(compute, memory, overhead, total + gpu.kernel_gap_s)

@@ -5,7 +5,8 @@ eager attention matmuls a batched GEMM, everything that streams memory the strea
 collectives the ring model over NVLink (as the roofline). Kinds without a dedicated formula (MoE
 experts) fall back to an overlapped roofline that still pays the kernel's gap and DRAM latency.
 Every formula is bounded below by the roofline of the same caps: the same achievable peaks, bytes
-and per-kernel overhead, plus quantization, ramps and latencies that only add time.
+and per-kernel overhead, plus quantization, ramps and latencies that only add time. A GPU known only
+by its caps (no spec with an SM count, e.g. a hand-built test device) is timed by the roofline.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, pre
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.gemm import KernelTime, gemm_time
 from cosim.perf.gpu.memory_bound import streaming_time
-from cosim.perf.roofline import classify_bound
+from cosim.perf.roofline import RooflineModel, classify_bound
 from cosim.workload.ops import ComputeUnit, Operator, OpKind, TensorClass
 
 ATTENTION_KERNEL_ATTR = "attention_kernel"  # op.attrs key: "sdpa" (plain PyTorch) or "serving"
@@ -41,8 +42,11 @@ def _gemm(op: Operator, gpu: GpuView) -> KernelTime:
 
 
 def _per_request(op: Operator) -> tuple[int, int, int]:
+    """(requests, query tokens, keys) per request: step graphs give totals, single kernels per-request lengths."""
     s = op.shape
     batch = max(int(s["batch"]), 1)
+    if "q_len" in s:
+        return batch, max(int(s["q_len"]), 1), max(int(s["kv_len"]), 1)
     return batch, max(round(s["q_tokens"] / batch), 1), max(round(s["kv_tokens"] / batch), 1)
 
 
@@ -107,14 +111,21 @@ KERNEL_FORMULAS: dict[OpKind, KernelFormula] = {
 }
 
 
+_ATTENTION_SHAPE = ("batch", "heads", "kv_heads", "head_dim")
+_SHAPE_KEYS = {
+    OpKind.GEMM: ("m", "n", "k"), OpKind.LM_HEAD: ("m", "n", "k"), OpKind.MOE_ROUTER: ("m", "n", "k"),
+    OpKind.ATTENTION_SCORE: _ATTENTION_SHAPE, OpKind.ATTENTION_CONTEXT: _ATTENTION_SHAPE,
+    OpKind.FUSED_ATTENTION: _ATTENTION_SHAPE,
+}
+
+
 def _has_shape(op: Operator) -> bool:
-    needed = {
-        OpKind.GEMM: ("m", "n", "k"), OpKind.LM_HEAD: ("m", "n", "k"), OpKind.MOE_ROUTER: ("m", "n", "k"),
-        OpKind.ATTENTION_SCORE: ("batch", "heads", "q_tokens", "kv_tokens", "head_dim"),
-        OpKind.ATTENTION_CONTEXT: ("batch", "heads", "q_tokens", "kv_tokens", "head_dim"),
-        OpKind.FUSED_ATTENTION: ("batch", "heads", "kv_heads", "q_tokens", "kv_tokens", "head_dim"),
-    }.get(op.kind, ())
-    return all(key in op.shape for key in needed)
+    """Whether the op carries the dimensions its formula needs (else: overlapped roofline)."""
+    if not all(key in op.shape for key in _SHAPE_KEYS.get(op.kind, ())):
+        return False
+    if op.kind.is_attention and op.kind is not OpKind.SOFTMAX:
+        return {"q_len", "kv_len"} <= set(op.shape) or {"q_tokens", "kv_tokens"} <= set(op.shape)
+    return True
 
 
 CACHE_SIZE = 65536
@@ -161,4 +172,6 @@ class GpuKernelModel(CostModel):
         if caps.kind is not DeviceKind.GPU:
             raise CosimInputError(f"the gpu-kernel cost model times GPUs, not {caps.kind.value} {caps.name!r}",
                                   field="cost_model", allowed=["roofline"])
+        if getattr(spec, "sm_count", None) is None:  # caps only (a hand-built device): nothing to tile over
+            return RooflineModel().op_timing(op, caps, spec)
         return _kernel_timing(op, gpu_view(caps, spec))

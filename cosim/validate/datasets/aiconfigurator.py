@@ -3,11 +3,17 @@
 * ``gemm_perf``: ``gemm_dtype, m, n, k, latency``. bf16 (torch linear) and per-tensor fp8 (CUTLASS scaled
   MM) map to a cosim GEMM; block-scaled fp8 (``fp8_block``: DeepGEMM/CUTLASS/FlashInfer with per-block
   scales) is a quantization scheme cosim does not model, so those rows are skipped and counted.
+  The collector times vLLM linear layers, six copies in one CUDA graph on the same input, divided by six
+  (so launch gaps are hidden and the activation is L2-warm). An ``fp8`` row is vLLM's Fp8 linear with a
+  static activation scale: a quantize kernel (m x k bf16 -> fp8) and then the scaled GEMM with bf16
+  output; the record still describes the GEMM alone, so that prologue shows up as error.
 * ``context_attention_perf``: vLLM flash-attention prefill, ``batch_size`` requests of ``isl`` tokens each,
   causal, no cached prefix (``step`` = 0): cosim ``attention_prefill`` with q_len = context = isl.
 * ``generation_attention_perf``: decode, one query token per request. The legacy tables store
   ``step`` = 2^i - 1 for sequence lengths 2^i, i.e. ``step`` tokens already cached; the new token's K/V is
   written first and attended too, so the kernel reads ``step + 1`` entries: cosim context = step + 1.
+* Both attention tables time vLLM's attention ``forward``, which also writes the new tokens' K/V into the
+  paged cache (a second kernel) before attending; the record is the attention kernel's shape.
 * Rows with an fp8 KV cache (bf16 compute) or a sliding window (``window_size`` > 0) are skipped and
   counted: cosim's single-kernel attention has one dtype and full attention.
 """

@@ -1,0 +1,131 @@
+"""Compiled (numba) reader for DRAMsim3 traces: one pass over the bytes, ~50x faster than splitting lines.
+
+`parse_dramsim3_bytes(buf, max_requests)` returns (addr, is_write, cycle, count, bad_line): `bad_line` is the
+1-based number of the first line that does not read as `ADDR READ|WRITE CYCLE` (0 if none); the caller
+then re-reads that line with the plain parser to word the error. Addresses are hex with a 0x prefix or
+decimal; cycles decimal; `#` starts a comment; blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_SPACE = (32, 9, 13)  # ' ', '\t', '\r'
+_NL = 10
+_HASH = 35
+
+
+@njit(cache=True)
+def _is_space(ch):
+    return ch == 32 or ch == 9 or ch == 13
+
+
+@njit(cache=True)
+def _hex_value(ch):
+    if 48 <= ch <= 57:
+        return ch - 48
+    if 97 <= ch <= 102:
+        return ch - 87
+    if 65 <= ch <= 70:
+        return ch - 55
+    return -1
+
+
+@njit(cache=True)
+def parse_dramsim3_bytes(buf, max_requests):
+    n_bytes = buf.shape[0]
+    cap = 1
+    for i in range(n_bytes):
+        if buf[i] == _NL:
+            cap += 1
+    if max_requests >= 0 and cap > max_requests:
+        cap = max_requests
+    addrs = np.zeros(cap, np.uint64)
+    writes = np.zeros(cap, np.bool_)
+    cycles = np.zeros(cap, np.int64)
+    count = 0
+    pos = 0
+    line = 0
+    last_cycle = -1
+    while pos < n_bytes and count < cap:
+        line += 1
+        end = pos
+        while end < n_bytes and buf[end] != _NL:
+            end += 1
+        stop = end
+        for j in range(pos, end):
+            if buf[j] == _HASH:
+                stop = j
+                break
+        p = pos
+        while p < stop and _is_space(buf[p]):
+            p += 1
+        if p == stop:  # blank or comment-only line
+            pos = end + 1
+            continue
+        # address
+        addr = np.uint64(0)
+        digits = 0
+        if p + 1 < stop and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
+            p += 2
+            while p < stop and not _is_space(buf[p]):
+                v = _hex_value(buf[p])
+                if v < 0 or digits >= 16:
+                    return addrs, writes, cycles, count, line
+                addr = addr * np.uint64(16) + np.uint64(v)
+                digits += 1
+                p += 1
+        else:
+            while p < stop and not _is_space(buf[p]):
+                v = buf[p] - 48
+                if v < 0 or v > 9 or digits >= 19:
+                    return addrs, writes, cycles, count, line
+                addr = addr * np.uint64(10) + np.uint64(v)
+                digits += 1
+                p += 1
+        if digits == 0 or p == stop:
+            return addrs, writes, cycles, count, line
+        while p < stop and _is_space(buf[p]):
+            p += 1
+        # operation: READ or WRITE (any case)
+        q = p
+        while q < stop and not _is_space(buf[q]):
+            q += 1
+        word = q - p
+        is_w = False
+        if word == 4:
+            ok = (buf[p] | 32) == 114 and (buf[p + 1] | 32) == 101 and (buf[p + 2] | 32) == 97 \
+                and (buf[p + 3] | 32) == 100
+        elif word == 5:
+            ok = (buf[p] | 32) == 119 and (buf[p + 1] | 32) == 114 and (buf[p + 2] | 32) == 105 \
+                and (buf[p + 3] | 32) == 116 and (buf[p + 4] | 32) == 101
+            is_w = True
+        else:
+            ok = False
+        if not ok:
+            return addrs, writes, cycles, count, line
+        p = q
+        while p < stop and _is_space(buf[p]):
+            p += 1
+        # cycle
+        cyc = 0
+        digits = 0
+        while p < stop and not _is_space(buf[p]):
+            v = buf[p] - 48
+            if v < 0 or v > 9 or digits >= 18:
+                return addrs, writes, cycles, count, line
+            cyc = cyc * 10 + v
+            digits += 1
+            p += 1
+        while p < stop and _is_space(buf[p]):
+            p += 1
+        if digits == 0 or p != stop or cyc < last_cycle:
+            return addrs, writes, cycles, count, line
+        last_cycle = cyc
+        addrs[count] = addr
+        writes[count] = is_w
+        cycles[count] = cyc
+        count += 1
+        pos = end + 1
+    return addrs, writes, cycles, count, 0
