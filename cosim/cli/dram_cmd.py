@@ -53,7 +53,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_list(args: argparse.Namespace) -> int:
+def preset_rows() -> list[dict]:
+    """One row per shipped DRAM preset (also used by `cosim list dram`)."""
     from cosim.dram import list_dram_presets, load_dram_spec
 
     rows = []
@@ -62,7 +63,11 @@ def run_list(args: argparse.Namespace) -> int:
         rows.append({"name": name, "protocol": s["protocol"], "MT/s": round(s["data_rate_MTps"]),
                      "channels": s["channels"], "ranks": s["ranks"], "banks": s["bankgroups"] * s["banks_per_group"],
                      "GiB": s["capacity_GiB"], "peak_GBps": round(s["peak_GBps"], 1)})
-    print(render_table(rows))
+    return rows
+
+
+def run_list(args: argparse.Namespace) -> int:
+    print(render_table(preset_rows()))
     return 0
 
 

@@ -7,7 +7,7 @@ import argparse
 from cosim.cli.format import render_table
 from cosim.config import list_presets
 
-WHAT = ("models", "hw", "mappings", "studies", "cost-models", "datasets")
+WHAT = ("models", "hw", "mappings", "studies", "cost-models", "datasets", "dram")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
         "studies": _studies,
         "cost-models": _cost_models,
         "datasets": _datasets,
+        "dram": _dram,
     }[args.what]()
     print(render_table(rows))
     return 0
@@ -63,6 +64,12 @@ def _studies() -> list[dict]:
     from cosim.dse.study import load_study
 
     return [{"name": n, "title": load_study(n).title} for n in list_presets("studies")]
+
+
+def _dram() -> list[dict]:
+    from cosim.cli.dram_cmd import preset_rows
+
+    return preset_rows()
 
 
 def _cost_models() -> list[dict]:

@@ -68,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
     print("summary by category:")
     print(render_table(_table_rows(result.summary)))
     print()
+    print("summary by category and device:")
+    print(render_table(_table_rows(result.by_device)))
+    print()
     for d in result.datasets:
         status = d.missing and f"not loaded: {d.missing}"
         skipped = "; ".join(f"{n} {why}" for why, n in d.skipped.items())

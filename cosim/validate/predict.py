@@ -6,6 +6,10 @@
   ``predict_op_attention`` do, without re-planning a one-node graph for each of 100,000 points
   (tests check the two agree).
 * ``allreduce``: a one-collective graph on ``gpus`` devices through ``predict_graph``.
+* Each dataset declares the harness it was measured under (``cosim.perf.gpu.harness``); a non-cold one is
+  applied here: kernel benchmarks (warm L2, paged KV, fp8 quantize prologue, host floor) are timed by the
+  harness-aware formulas of the "gpu-kernel" model (``cosim.perf.gpu.harnessed``), and serving-engine
+  steps add the engine's per-iteration overhead. User CSVs and unknown datasets are cold.
 * ``layer_*`` / ``step_*``, and any record whose params name graph operators (``ops``: comma-separated
   globs over operator names, e.g. ``decoder.attn_norm*``): ``build_graph`` + ``predict_graph``
   on a tp-GPU system; steps and graphs are cached because many records share them.
@@ -27,9 +31,13 @@ from cosim.hardware.system import System
 from cosim.mapping.mapping import Mapping as OpMapping
 from cosim.mapping.schema import OpRule
 from cosim.perf.base import cost_model_for
+from cosim.perf.gpu.harness import Harness
+from cosim.perf.gpu.harnessed import kernel_time, without_launch_gaps
+from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR
 from cosim.perf.predictor import predict_graph
 from cosim.perf.result import StepResult
 from cosim.perf.single_op import attention_operator, gemm_operator, single_op_graph
+from cosim.validate.datasets.registry import harness_of
 from cosim.validate.kernels import kernel_operator
 from cosim.validate.measurement import Measurement
 from cosim.workload.dtypes import DType
@@ -38,6 +46,7 @@ from cosim.workload.ops import ComputeUnit, Operator, OpKind, Phase, TensorAcces
 Predictor = Callable[[Measurement, str | None], float]
 PREDICTORS: dict[str, Predictor] = {}
 GRAPH_CACHE_SIZE = 512
+HARNESSED_KINDS = ("gemm", "attention_prefill", "attention_decode")  # kernels the harness-aware formulas time
 
 
 def register_predictor(kind: str) -> Callable[[Predictor], Predictor]:
@@ -72,6 +81,31 @@ def system_for(device: str, gpus: int = 1) -> System:
 def _compute_device(system: System) -> str:
     compute = system.compute_devices()
     return compute[0] if compute else next(iter(system.devices))
+
+
+def _gpu_kernel_view(device: str, cost_model: str | None):
+    """The GpuView of ``device`` when it is timed by the "gpu-kernel" model, else None (harness not applicable)."""
+    from cosim.perf.gpu.device import gpu_view
+    from cosim.perf.gpu.model import GpuKernelModel  # registers "gpu-kernel"
+
+    system = system_for(device)
+    slot = system.devices[_compute_device(system)]
+    caps = _caps(device)
+    if not isinstance(cost_model_for(caps.kind, cost_model or slot.cost_model), GpuKernelModel):
+        return None
+    if getattr(slot.spec, "sm_count", None) is None:
+        return None
+    return gpu_view(caps, slot.spec)
+
+
+def _harnessed_kernel_s(m: Measurement, harness: Harness, cost_model: str | None) -> float | None:
+    """A kernel record timed as its benchmark ran it, or None when the device's model cannot (then: public API)."""
+    if harness.is_cold or m.kind not in HARNESSED_KINDS:
+        return None
+    gpu = _gpu_kernel_view(m.device, cost_model)
+    if gpu is None:
+        return None
+    return kernel_time(gpu, harness, m.kind, m.params)
 
 
 def op_latency_s(device: str, op: Operator, cost_model: str | None = None) -> float:
@@ -129,7 +163,10 @@ def _elementwise(m: Measurement, cost_model: str | None) -> float:
     p = m.params
     head_dim = int(p["head_dim"]) if "head_dim" in p else None
     op = kernel_operator(str(p["op"]), int(p["tokens"]), int(p["hidden"]), _dtype(p), head_dim=head_dim)
-    return op_latency_s(m.device, op, cost_model)
+    seconds = op_latency_s(m.device, op, cost_model)
+    harness = harness_of(m.dataset)
+    gpu = None if harness.is_cold else _gpu_kernel_view(m.device, cost_model)
+    return seconds if gpu is None else without_launch_gaps(gpu, harness, seconds, 1)
 
 
 @register_predictor("allreduce")
@@ -216,10 +253,19 @@ def _graph_ops(m: Measurement, cost_model: str | None) -> float:
     """
     key = graph_key(m)
     ops = matching_operators(key, str(m.params["ops"]))
+    ops = _with_harness_attention(ops, harness_of(m.dataset))
     if any(op.unit is ComputeUnit.NETWORK for op in ops):
         names = {op.name for op in ops}
         return sum(r.latency_s for r in step_result(m.device, key, cost_model).ops if r.name in names)
     return sum(op_latency_s(m.device, op, cost_model) for op in ops)
+
+
+def _with_harness_attention(ops: tuple[Operator, ...], harness: Harness) -> tuple[Operator, ...]:
+    """The benchmark's attention kernel (e.g. FlashAttention-2 in a Vidur-style profiler) on fused attention ops."""
+    if harness.attention_kernel is None:
+        return ops
+    return tuple(dataclasses.replace(op, attrs={**op.attrs, ATTENTION_KERNEL_ATTR: harness.attention_kernel})
+                 if op.kind is OpKind.FUSED_ATTENTION else op for op in ops)
 
 
 def _layer(m: Measurement, cost_model: str | None) -> float:
@@ -230,7 +276,25 @@ def _layer(m: Measurement, cost_model: str | None) -> float:
 
 
 def _step(m: Measurement, cost_model: str | None) -> float:
-    return step_result(m.device, graph_key(m), cost_model).latency_s
+    """The step's kernels plus what the dataset's serving engine adds per iteration (0 for kernel harnesses)."""
+    key = graph_key(m)
+    kernels = step_result(m.device, key, cost_model).latency_s
+    harness = harness_of(m.dataset)
+    if harness.is_cold:
+        return kernels
+    return kernels + engine_overhead_s(m, harness)
+
+
+def engine_overhead_s(m: Measurement, harness: Harness) -> float:
+    """The serving-engine time ``harness`` adds to the step ``m`` (prompt tokens in prefill, requests in decode)."""
+    p = m.params
+    key = graph_key(m)
+    layers = int(model_graph(key).graph["num_layers"])
+    batch = int(p.get("batch", 1))
+    tp = int(p.get("tp", 1))
+    if _step_phase(m) == "decode":
+        return harness.engine_overhead_s(layers, tp, decode_requests=batch)
+    return harness.engine_overhead_s(layers, tp, prefill_tokens=batch * int(p.get("q_len", p["context"])))
 
 
 for _phase in ("prefill", "decode"):
@@ -245,6 +309,9 @@ def predict_measurement(m: Measurement, cost_model: str | None = None) -> float:
     """Predicted seconds for ``m`` with the device's default cost model (or ``cost_model``)."""
     if "ops" in m.params:
         return _graph_ops(m, cost_model)
+    harnessed = _harnessed_kernel_s(m, harness_of(m.dataset), cost_model)
+    if harnessed is not None:
+        return harnessed
     try:
         predictor = PREDICTORS[m.kind]
     except KeyError:

@@ -147,6 +147,7 @@ def validation_sections(run: ValidationRun, command: str = "") -> list[Section]:
     sections = [
         Section("Summary", intro, tables=[
             Table(_row_dicts(run.summary), caption="By category, over every dataset"),
+            Table(_row_dicts(run.by_device), caption="By category and device"),
             Table(_dataset_rows(run), caption="Datasets: records loaded, rows skipped (and why)"),
         ]),
         Section("Error table", "", tables=[Table(_row_dicts(run.rows), caption="By dataset, device and operator")]),

@@ -42,6 +42,7 @@ class ValidationRun:
     predicted: np.ndarray
     rows: list[ErrorRow]
     summary: list[ErrorRow]
+    by_device: list[ErrorRow]  # the summary per device
     datasets: list[DatasetLoad]
     seconds: float
 
@@ -51,6 +52,7 @@ class ValidationRun:
             "cost_model": self.cost_model,
             "rows": [r.as_dict() for r in self.rows],
             "summary": [r.as_dict() for r in self.summary],
+            "by_device": [r.as_dict() for r in self.by_device],
             "datasets": [vars(d) for d in self.datasets],
             "seconds": self.seconds,
         }
@@ -103,4 +105,5 @@ def run_validation(
             summary.failed[err] = summary.failed.get(err, 0) + 1
     return ValidationRun(split=split, cost_model=label, measurements=chosen, predicted=predicted,
                          rows=error_rows(chosen, predicted), summary=category_rows(chosen, predicted),
+                         by_device=category_rows(chosen, predicted, by_device=True),
                          datasets=summaries, seconds=time.perf_counter() - start)

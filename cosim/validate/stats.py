@@ -98,17 +98,31 @@ CATEGORY_OF_KIND = {
 }
 
 
-def category_rows(measurements: Sequence[Measurement], predicted: np.ndarray) -> list[ErrorRow]:
-    """Summary over every dataset per category and split (dataset/device columns read "*")."""
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+def category_of(m: Measurement) -> str:
+    """The accuracy-target group of a record; narrow-dtype GEMMs (fp8: extra quantize kernel) are their own group."""
+    category = CATEGORY_OF_KIND.get(m.kind, m.kind)
+    dtype = str(m.params.get("dtype", "bf16"))
+    return f"{category} {dtype}" if m.kind == "gemm" and dtype not in FULL_PRECISION else category
+
+
+def category_rows(measurements: Sequence[Measurement], predicted: np.ndarray, *,
+                  by_device: bool = False) -> list[ErrorRow]:
+    """Summary per category and split over every dataset (dataset column "*"); per device too with ``by_device``."""
+    groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, m in enumerate(measurements):
-        groups[(CATEGORY_OF_KIND.get(m.kind, m.kind), split_name(m))].append(i)
+        groups[(category_of(m), m.device if by_device else "*", split_name(m))].append(i)
     measured = np.array([m.measured_s for m in measurements], dtype=float)
     err = percent_error(np.asarray(predicted, dtype=float), measured) if len(measured) else np.array([])
     rows = []
-    for (cat, split), idx in sorted(groups.items()):
+    for (cat, device, split), idx in sorted(groups.items()):
         e = err[idx]
         ok = np.isfinite(e)
         med, p90, mx, bias = summarize(e)
-        rows.append(ErrorRow("*", "*", cat, split, int(ok.sum()), med, p90, mx, bias, failed=int((~ok).sum())))
+        rows.append(ErrorRow("*", device, cat, split, int(ok.sum()), med, p90, mx, bias, failed=int((~ok).sum())))
     return rows
+
+
+# Issue #4 accuracy target on held-out data, for these categories (percent).
+TARGET_CATEGORIES = ("gemm", "attention", "step")
+TARGET_MEDIAN_PCT = 10.0
+TARGET_MAX_PCT = 25.0

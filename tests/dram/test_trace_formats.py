@@ -47,7 +47,7 @@ def test_address_beyond_capacity_is_a_user_error(tmp_path):
     spec = load_dram_spec("ddr4-3200-x8")
     path = tmp_path / "far.trace"
     path.write_text(f"0x0 READ 0\n0x{spec.capacity_bytes:x} READ 1\n")
-    with pytest.raises(CosimInputError, match="request 2.*beyond the capacity"):
+    with pytest.raises(CosimInputError, match=r"request 2.*beyond the capacity"):
         simulate_trace(spec, path)
 
 

@@ -150,3 +150,19 @@ def test_a_sample_of_every_dataset_predicts(name, peer_root):
     predicted, errors = predict_with_errors(sample)
     assert errors == [None] * len(sample)
     assert (predicted > 0).all()
+
+
+def test_splitwise_prefills_respect_the_flop_bound(peer_root):
+    from cosim.workload import load_model
+
+    params = load_model("llama2-70b").total_parameters()
+    peak_fp16 = {"a100-80g": 312e12, "h100-sxm": 989e12}  # dense tensor peaks, datasheets
+    for name in ("splitwise-a100-llama2-70b", "splitwise-h100-llama2-70b"):
+        loaded = load(name, peer_root)
+        assert any("peak-FLOP bound" in why for why in loaded.skipped)
+        for m in loaded:
+            if m.kind == "step_prefill":
+                p = m.params
+                bound = 2 * params * p["batch"] * p["context"] / (p["tp"] * peak_fp16[m.device])
+                assert m.measured_s >= bound
+

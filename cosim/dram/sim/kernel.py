@@ -3,7 +3,10 @@
 
 One call simulates every channel of a memory system cycle by cycle, but jumps over cycles in which
 nothing can happen (no command ready, no arrival, no refresh due): the next event time is a lower bound
-computed from the per-bank earliest-issue times, so skipping never changes the result.
+computed from the earliest-issue times, so skipping never changes the result. Three caches keep busy cycles
+cheap without changing results: earliest-issue limits are kept per level (bank, bank group, rank, other
+ranks) instead of per bank, each command queue remembers a lower bound on when it can next issue (reset when
+its bank or its contents change), and a channel whose last scan found nothing skips scanning until then.
 
 Per tick and channel, in DRAMsim3's order: refresh bookkeeping; one command (a pending refresh's PRE/REF
 first, otherwise the first ready command of the next per-bank/per-rank queue in round-robin order, with
@@ -64,26 +67,40 @@ def _window_push(win_hist, win_head, win_len, c, win_n, win_span, rank, t):
 
 
 @njit(cache=True)
-def _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, cmd, t, nb):
-    """Raise the earliest-issue times of every bank after `cmd` on bank b (only the rows the table has)."""
-    for b2 in range(nb):
-        lv = level_of[b, b2]
-        for j in range(nz_n[lv, cmd]):
-            nxt = nz_next[lv, cmd, j]
-            v = t + nz_d[lv, cmd, j]
-            if cmd_timing[c, b2, nxt] < v:
-                cmd_timing[c, b2, nxt] = v
+def _ready(tm, c, b, grp, rk, cmd):
+    """Earliest cycle `cmd` may go to bank b: the latest of the bank, bank-group, rank and other-rank limits."""
+    return max(max(tm[c, 0, b, cmd], tm[c, 1, grp, cmd]), max(tm[c, 2, rk, cmd], tm[c, 3, rk, cmd]))
 
 
 @njit(cache=True)
-def _update_timing_rank(cmd_timing, c, nz_n, nz_next, nz_d, rank_of, rank, cmd, t, nb):
-    for b2 in range(nb):
-        lv = SAME_RANK if rank_of[b2] == rank else OTHER_RANK
-        for j in range(nz_n[lv, cmd]):
-            nxt = nz_next[lv, cmd, j]
-            v = t + nz_d[lv, cmd, j]
-            if cmd_timing[c, b2, nxt] < v:
-                cmd_timing[c, b2, nxt] = v
+def _raise(tm, c, level, unit, nz_n, nz_next, nz_d, lv, cmd, t):
+    for j in range(nz_n[lv, cmd]):
+        nxt = nz_next[lv, cmd, j]
+        v = t + nz_d[lv, cmd, j]
+        if tm[c, level, unit, nxt] < v:
+            tm[c, level, unit, nxt] = v
+
+
+@njit(cache=True)
+def _update_timing(tm, c, nz_n, nz_next, nz_d, b, grp, rk, n_ranks, cmd, t, rank_cmd):
+    """Record what `cmd` on bank b (or on rank rk, for rank commands) forbids until when.
+
+    Limits are kept per level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the
+    latest of its four. A bank-group row thereby also binds the issuing bank and a rank row the issuing bank
+    group; the shipped tables are ordered so that this never tightens anything that can happen (same bank >=
+    same bank group >= other bank groups for every pair, except rows whose following command the bank state
+    already forbids, e.g. RDA -> RD on the bank RDA closed) - `tests/dram` checks both the ordering and the
+    results against DRAMsim3.
+    """
+    if rank_cmd:
+        _raise(tm, c, 2, rk, nz_n, nz_next, nz_d, SAME_RANK, cmd, t)
+    else:
+        _raise(tm, c, 0, b, nz_n, nz_next, nz_d, SAME_BANK, cmd, t)
+        _raise(tm, c, 1, grp, nz_n, nz_next, nz_d, SAME_BG, cmd, t)
+        _raise(tm, c, 2, rk, nz_n, nz_next, nz_d, OTHER_BG, cmd, t)
+    for r2 in range(n_ranks):
+        if r2 != rk:
+            _raise(tm, c, 3, r2, nz_n, nz_next, nz_d, OTHER_RANK, cmd, t)
 
 
 @njit(cache=True)
@@ -91,7 +108,7 @@ def simulate_kernel(
     r_ch, r_bank, r_row, r_col, r_write, r_arrive, r_addr, n_addrs,
     n_ch, n_ranks, banks_per_rank, per_bank_queues, cmd_q_size, trans_q_size, unified,
     read_delay, refresh_interval, refresh_all_ranks, closed_page, dual_cmd,
-    delay, win_n, win_span, level_of, rank_of, max_cycles, act_log_size,
+    delay, win_n, win_span, group_of, rank_of, max_cycles, act_log_size,
 ):
     n = r_ch.shape[0]
     nb = n_ranks * banks_per_rank
@@ -117,7 +134,8 @@ def simulate_kernel(
     open_row = np.full((n_ch, nb), -1, np.int64)
     row_hits = np.zeros((n_ch, nb), np.int64)
     open_count = np.zeros((n_ch, n_ranks), np.int64)
-    cmd_timing = np.zeros((n_ch, nb, ncmd), np.int64)
+    # earliest-issue limits per level: [channel, level (bank, bank group, rank, other ranks), unit, command]
+    tm = np.zeros((n_ch, 4, nb, ncmd), np.int64)
     win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
@@ -162,10 +180,12 @@ def simulate_kernel(
     t = np.int64(0)
     nxt_req = 0
     last_activity = np.int64(0)
+    drain_at_end = max_cycles < 0  # run-to-completion mode also performs the writes left in the buffers
+    next_refresh = refresh_interval if refresh_interval > 0 else INF  # the first request comes one interval in
     stall_limit = np.int64(10**6) + 100 * refresh_interval
     while True:
         if t - last_activity > stall_limit:
-            break  # no progress for a long time: a scheduling deadlock; the caller reports unfinished requests
+            break  # no request moved for a long time: a deadlock; the caller reports unfinished requests
         if max_cycles >= 0 and t >= max_cycles:
             break
         if max_cycles < 0 and nxt_req >= n:
@@ -177,9 +197,10 @@ def simulate_kernel(
             if not busy:
                 break
         activity = False
+        progress = False  # a request moved on (refresh alone is activity but not progress)
         for c in range(n_ch):
             # ---- refresh bookkeeping (Refresh::ClockTick)
-            if refresh_interval > 0 and t > 0 and t % refresh_interval == 0:
+            if t == next_refresh:
                 if refresh_all_ranks:
                     for rk in range(n_ranks):
                         if refq_len[c] < 64:
@@ -191,6 +212,8 @@ def simulate_kernel(
                         refq_len[c] += 1
                     next_ref_rank[c] = (next_ref_rank[c] + 1) % n_ranks
                 scan_valid[c] = 0
+                if c == n_ch - 1:
+                    next_refresh += refresh_interval
             idle_channel = scan_valid[c] == 1 and t < next_cmd_time[c]
             min_ready = INF
             # ---- pick a command
@@ -206,11 +229,12 @@ def simulate_kernel(
                 for bi in range(banks_per_rank):
                     b = rk * banks_per_rank + bi
                     req = PRE if bank_open[c, b] == 1 else REF
-                    if req == REF and cmd_timing[c, b, REF] > ref_at:
-                        ref_at = cmd_timing[c, b, REF]
-                    if cmd_timing[c, b, req] > t:
+                    rdy = _ready(tm, c, b, group_of[b], rk, req)
+                    if req == REF and rdy > ref_at:
+                        ref_at = rdy
+                    if rdy > t:
                         if req == PRE:
-                            min_ready = min(min_ready, cmd_timing[c, b, PRE])
+                            min_ready = min(min_ready, rdy)
                         continue
                     if req == PRE:
                         issued_cmd = PRE
@@ -233,8 +257,9 @@ def simulate_kernel(
                 if second == 1 or issued_cmd < 0:
                     qi = queue_idx[c]
                     for _i in range(nq):
-                        qi = (qi + 1) % nq
-                        queue_idx[c] = qi
+                        qi += 1
+                        if qi == nq:
+                            qi = 0
                         if cq_len[c, qi] == 0:
                             continue
                         if in_ref[c] == 1:
@@ -249,8 +274,8 @@ def simulate_kernel(
                             r = cq_req[c, qi, k]
                             b = r_bank[r]
                             req = _required(bank_open, open_row, c, b, r_row[r], cq_type[c, qi, k])
-                            if cmd_timing[c, b, req] > t:
-                                ready = cmd_timing[c, b, req]
+                            ready = _ready(tm, c, b, group_of[b], rank_of[b], req)
+                            if ready > t:
                                 if req == ACT:
                                     ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
                                 qmin = min(qmin, ready)
@@ -298,6 +323,7 @@ def simulate_kernel(
                             min_ready = min(min_ready, qmin)
                         if cand_cmd >= 0:
                             break
+                    queue_idx[c] = qi  # round robin: the next search starts after the queue visited last
                     if second == 1:
                         first_rw = issued_cmd <= WRA
                         if cand_cmd < 0 or (cand_cmd <= WRA) == first_rw:
@@ -315,6 +341,7 @@ def simulate_kernel(
                 scan_valid[c] = 0
                 if issued_cmd <= WRA:
                     sched_valid[c] = 0
+                    progress = True
                 if issued_cmd == REF:
                     for bi in range(banks_per_rank):
                         bq = issued_bank + bi
@@ -353,7 +380,7 @@ def simulate_kernel(
                         open_count[c, rk] -= 1
                     else:
                         row_hits[c, b] += 1
-                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, issued_cmd, t, nb)
+                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
                 elif issued_cmd == ACT:
                     r = cq_req[c, issued_q, issued_k]
                     counters[c, C_ACT] += 1
@@ -367,19 +394,19 @@ def simulate_kernel(
                     open_row[c, b] = r_row[r]
                     row_hits[c, b] = 0
                     open_count[c, rk] += 1
-                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, ACT, t, nb)
+                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, ACT, t, False)
                 elif issued_cmd == PRE:
                     counters[c, C_PRE] += 1
                     if bank_open[c, b] == 1:
                         open_count[c, rk] -= 1
                     bank_open[c, b] = 0
                     row_hits[c, b] = 0
-                    _update_timing(cmd_timing, c, nz_n, nz_next, nz_d, level_of, b, PRE, t, nb)
+                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, PRE, t, False)
                 else:  # REF
                     counters[c, C_REF] += 1
                     for bi in range(banks_per_rank):
                         row_hits[c, rk * banks_per_rank + bi] = 0
-                    _update_timing_rank(cmd_timing, c, nz_n, nz_next, nz_d, rank_of, rk, REF, t, nb)
+                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, REF, t, True)
                     for i in range(refq_len[c] - 1):
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
@@ -396,40 +423,54 @@ def simulate_kernel(
                 if write_draining[c] == 0 and not unified:
                     if wq_len[c] >= trans_q_size or (wq_len[c] > WRITE_DRAIN_LOW and cq_total[c] == 0):
                         write_draining[c] = wq_len[c]
+                    elif drain_at_end and nxt_req >= n and wq_len[c] > 0 and cq_total[c] == 0 and rq_len[c] == 0:
+                        write_draining[c] = wq_len[c]  # trace over, controller idle: flush the buffered writes
                 use_w = write_draining[c] > 0 and not unified
-                qlen = wq_len[c] if use_w else rq_len[c]
-                for i in range(qlen):
-                    r = wq[c, i] if use_w else rq[c, i]
-                    b = r_bank[r]
-                    qi = b if per_bank_queues else rank_of[b]
-                    if cq_len[c, qi] >= cmd_q_size:
-                        continue
-                    if use_w:
-                        if rd_pending[r_addr[r]] >= 0:
-                            write_draining[c] = 0
+                # DRAMsim3 livelocks when the write buffer is full and its first schedulable write waits for a read
+                # still in the read queue (draining restarts every cycle); cosim then serves the read queue.
+                livelock = False
+                for attempt in range(2):
+                    if attempt == 1:
+                        if not livelock:
                             break
-                        write_draining[c] -= 1
-                    if r_write[r]:
-                        ctype = WRA if closed_page else WR
-                    else:
-                        ctype = RDA if closed_page else RD
-                    q_ready[c, qi] = 0
-                    cq_req[c, qi, cq_len[c, qi]] = r
-                    cq_type[c, qi, cq_len[c, qi]] = ctype
-                    cq_len[c, qi] += 1
-                    cq_total[c] += 1
-                    if use_w:
-                        for k2 in range(i, wq_len[c] - 1):
-                            wq[c, k2] = wq[c, k2 + 1]
-                        wq_len[c] -= 1
-                    else:
-                        for k2 in range(i, rq_len[c] - 1):
-                            rq[c, k2] = rq[c, k2 + 1]
-                        rq_len[c] -= 1
-                    activity = True
-                    moved = True
-                    scan_valid[c] = 0
-                    break
+                        use_w = False
+                    qlen = wq_len[c] if use_w else rq_len[c]
+                    for i in range(qlen):
+                        r = wq[c, i] if use_w else rq[c, i]
+                        b = r_bank[r]
+                        qi = b if per_bank_queues else rank_of[b]
+                        if cq_len[c, qi] >= cmd_q_size:
+                            continue
+                        if use_w:
+                            if rd_pending[r_addr[r]] >= 0:
+                                write_draining[c] = 0
+                                livelock = wq_len[c] >= trans_q_size
+                                break
+                            write_draining[c] -= 1
+                        if r_write[r]:
+                            ctype = WRA if closed_page else WR
+                        else:
+                            ctype = RDA if closed_page else RD
+                        q_ready[c, qi] = 0
+                        cq_req[c, qi, cq_len[c, qi]] = r
+                        cq_type[c, qi, cq_len[c, qi]] = ctype
+                        cq_len[c, qi] += 1
+                        cq_total[c] += 1
+                        if use_w:
+                            for k2 in range(i, wq_len[c] - 1):
+                                wq[c, k2] = wq[c, k2 + 1]
+                            wq_len[c] -= 1
+                        else:
+                            for k2 in range(i, rq_len[c] - 1):
+                                rq[c, k2] = rq[c, k2 + 1]
+                            rq_len[c] -= 1
+                        activity = True
+                        progress = True
+                        moved = True
+                        scan_valid[c] = 0
+                        break
+                    if moved:
+                        break
                 if not moved:
                     sched_valid[c] = 1
         # ---- trace front end: at most one new request per cycle
@@ -447,6 +488,9 @@ def simulate_kernel(
             if room:
                 accepted = True
                 sched_valid[c] = 0
+                if nxt_req + 1 >= n:  # the end of the trace changes every channel's drain decision
+                    for c2 in range(n_ch):
+                        sched_valid[c2] = 0
                 nxt_req += 1
                 added[r] = t + 1
                 a = r_addr[r]
@@ -471,8 +515,9 @@ def simulate_kernel(
                     rq[c, rq_len[c]] = r
                     rq_len[c] += 1
         t += 1
-        if activity or accepted:
+        if progress or accepted:
             last_activity = t
+        if activity or accepted:
             continue
         # ---- nothing happened: jump to the next cycle at which something can (a lower bound)
         nxt = INF
@@ -482,13 +527,7 @@ def simulate_kernel(
             full = rq_len[c] >= trans_q_size if (unified or not is_w) else wq_len[c] >= trans_q_size
             if not full:
                 nxt = max(r_arrive[nxt_req], t)
-        if refresh_interval > 0:
-            nr = (t // refresh_interval) * refresh_interval
-            if nr < t:
-                nr += refresh_interval
-            if nr == 0:
-                nr = refresh_interval
-            nxt = min(nxt, nr)
+        nxt = min(nxt, next_refresh)  # refresh requests arrive at multiples of the interval
         for c in range(n_ch):
             if scan_valid[c] == 1:
                 nxt = min(nxt, next_cmd_time[c])

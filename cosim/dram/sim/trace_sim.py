@@ -3,10 +3,12 @@
 Semantics (DRAMsim3's trace CPU and controller): memory clock = DRAM tCK; request i is offered at its trace
 cycle, in order, at most one per cycle, and waits while its channel's read queue / write buffer is full;
 it reaches the controller one cycle later. With `cycles=None` the run ends when every request has
-completed (cycles = last data return + 1); with `cycles=N` it stops after N cycles like DRAMsim3's `-c N`
-and only what finished by then counts. Unloaded read latency is tRCD + CL + burst_cycle + 1: the one
-cycle is the controller's fixed overhead (a request is moved to its command queue in its arrival cycle and
-its ACT issues in the next).
+completed and the write buffers are flushed (cycles = last data return or write command + 1; DRAMsim3
+itself leaves up to 8 buffered writes unissued while no other request arrives); with `cycles=N` it stops
+after N cycles like DRAMsim3's `-c N` and only what finished by then counts.
+
+Unloaded read latency is tRCD + CL + burst_cycle + 1: the one cycle is the controller's fixed overhead (a
+request is moved to its command queue in its arrival cycle and its ACT issues in the next).
 """
 
 from __future__ import annotations
@@ -92,7 +94,7 @@ def simulate_trace(spec: DramSpec | str | Path,
     acts = [w for w in table.windows if w[1] == 4]  # ACT windows (tFAW, t32AW)
     win_n = np.array([w[2] for w in acts] or [1], dtype=np.int64)
     win_span = np.array([w[3] for w in acts] or [0], dtype=np.int64)
-    level_of, rank_of = bank_levels(spec)
+    _, rank_of = bank_levels(spec)
     t = spec.derived_timing()
     refresh_interval = 0
     if spec.refresh_policy != "NO_REFRESH":
@@ -105,7 +107,8 @@ def simulate_trace(spec: DramSpec | str | Path,
         spec.channels, spec.ranks, spec.banks, spec.queue_structure == "PER_BANK", spec.cmd_queue_size,
         spec.trans_queue_size, spec.unified_queue, t["read_delay"], refresh_interval,
         spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS", closed, spec.hbm_dual_cmd,
-        table.delay, win_n, win_span, level_of, rank_of, -1 if cycles is None else int(cycles), int(act_log),
+        table.delay, win_n, win_span, np.arange(spec.ranks * spec.banks, dtype=np.int64) // spec.banks_per_group,
+        rank_of, -1 if cycles is None else int(cycles), int(act_log),
     )
     stats = _collect(spec, int(end_t), cycles, f["ch"], writes, added, complete, counters, active, idle, open_count)
     if act_log:

@@ -26,13 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from cosim.errors import CosimInputError
-from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
 from cosim.perf.gpu.device import GpuView, gpu_view
-from cosim.perf.gpu.gemm import gemm_time
-from cosim.perf.gpu.harness import HARNESSES, Harness, harness_of, l2_hit
-from cosim.perf.gpu.memory_bound import streaming_time
+from cosim.perf.gpu.harnessed import attention_time, gemm_times
+from cosim.validate.datasets.registry import harness_of
 from cosim.workload.dtypes import DType
-from cosim.workload.ops import ComputeUnit
 
 ROBUST_SCALE = 0.05  # soft-L1 switches from quadratic to linear beyond ~5 % log error
 DEFAULT_MAX_POINTS = 4000  # training points per stage (deterministic subsample) to keep a fit under a minute
@@ -118,45 +115,13 @@ def _predict_gemms(gpu: GpuView, points: Sequence[Point]) -> np.ndarray:
     for i, p in enumerate(points):
         by_dtype.setdefault((str(p.params.get("dtype", "bf16")), p.dataset), []).append(i)
     for (dtype_name, dataset), idx in by_dtype.items():
-        dtype = DType.parse(dtype_name)
         m, n, k = (np.array([float(points[i].params[key]) for i in idx]) for key in ("m", "n", "k"))
-        hit_a, hit_b = _gemm_l2_hits(gpu, harness_of(dataset), m, n, k, dtype.bytes)
-        t = gemm_time(gpu, m, n, k, elem_bytes=dtype.bytes, peak_flops=gpu.tensor_peak(dtype),
-                      l2_hit_a=hit_a, l2_hit_b=hit_b)
-        out[idx] = t.latency_s
+        out[idx] = gemm_times(gpu, harness_of(dataset), m, n, k, DType.parse(dtype_name))
     return out
 
 
-def _gemm_l2_hits(gpu: GpuView, harness: Harness, m, n, k, elem: float) -> tuple[np.ndarray, np.ndarray]:
-    if not harness.warm_inputs:
-        return np.zeros_like(m), np.zeros_like(m)
-    copies = harness.weight_copies
-    reuse = (copies - 1) / copies if copies > 1 else 1.0  # the first layer of a replay finds the input cold
-    return l2_hit(m * k * elem, gpu.l2_capacity) * reuse, l2_hit(k * n * elem, gpu.l2_capacity, copies)
-
-
 def _predict_attention(gpu: GpuView, p: Point) -> float:
-    q = p.params
-    dtype = DType.parse(q.get("dtype", "bf16"))
-    batch, heads, kv_heads, hd = (int(q[key]) for key in ("batch", "heads", "kv_heads", "head_dim"))
-    context = int(q["context"])
-    warm = harness_of(p.dataset).warm_inputs
-    common = dict(batch=batch, heads=heads, kv_heads=kv_heads, head_dim=hd, elem_bytes=dtype.bytes,
-                  kv_bytes=dtype.bytes, peak_flops=gpu.tensor_peak(dtype), kernel=AttentionKernel.SERVING)
-    if p.kind == "attention_decode" or int(q.get("q_len", context)) == 1:  # as the cost model routes it
-        kv_total = 2.0 * batch * kv_heads * context * hd * dtype.bytes
-        hit = float(l2_hit(kv_total, gpu.l2_capacity)) if warm else 0.0
-        paged = harness_of(p.dataset).paged_kv
-        return float(decode_attention_time(gpu, kv_len=context, l2_hit=hit, paged=paged, **common).latency_s)
-    q_len = int(q.get("q_len", context))
-    inputs = 2.0 * batch * hd * dtype.bytes * (q_len * heads + context * kv_heads)
-    hit = float(l2_hit(inputs, gpu.l2_capacity)) if warm else 0.0
-    t = float(prefill_attention_time(gpu, q_len=q_len, kv_len=context, causal=bool(q.get("causal", True)),
-                                     l2_hit=hit, paged=harness_of(p.dataset).paged_kv, **common).latency_s)
-    if harness_of(p.dataset).writes_kv_cache:  # read the new K and V, write them into the cache
-        new_kv = 2.0 * batch * q_len * kv_heads * hd * dtype.bytes
-        t += float(streaming_time(gpu, 2.0 * new_kv, 0.0, gpu.peak(ComputeUnit.VECTOR, dtype)).latency_s)
-    return t
+    return attention_time(gpu, harness_of(p.dataset), p.kind, p.params)
 
 
 # ---- fitting ---------------------------------------------------------------------------------------------
@@ -205,21 +170,24 @@ def start_values(gpu: GpuView) -> dict[str, float]:
 # ---- data ------------------------------------------------------------------------------------------------
 
 GEMM_KIND, DECODE_KIND, PREFILL_KIND = "gemm", "attention_decode", "attention_prefill"
+# Kernel tables the physics is fitted on: their collectors (and so their harnesses) are documented and they
+# sweep shapes densely. Profiles of eager modules and serving engines are validated, never fitted on.
+CALIBRATION_PREFIXES = ("aiconfigurator-",)
 
 
 def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None, *,
                     holdout: bool = False) -> list[Point]:
     """Training-split measurements of ``device`` for ``kinds`` from the datasets whose harness is known.
 
-    Only kernel benchmarks whose setup ``cosim.perf.gpu.harness`` describes are fitted on; layer and
-    step datasets (host-side hooks, eager launches) are left to ``cosim validate``. ``holdout=True``
-    returns the held-out records instead (for scoring, never for fitting).
+    Only the kernel tables of ``CALIBRATION_PREFIXES`` are fitted on, through the harness each declares;
+    layer, profile and step datasets (host-side hooks, eager launches) are left to ``cosim validate``.
+    ``holdout=True`` returns the held-out records instead (for scoring, never for fitting).
     """
     from cosim.validate.datasets import DATASETS, load_dataset
     from cosim.validate.measurement import is_holdout
 
     out: list[Point] = []
-    for name in sorted(set(DATASETS) & set(HARNESSES)):
+    for name in sorted(n for n in DATASETS if n.startswith(CALIBRATION_PREFIXES)):
         for m in load_dataset(name, peer_root):
             if m.device == device and m.kind in kinds and is_holdout(m) == holdout:
                 out.append(Point(m.dataset, m.kind, dict(m.params), m.measured_s))
@@ -236,10 +204,10 @@ def subsample(points: Sequence[Point], max_points: int) -> list[Point]:
 
 # ---- stages ----------------------------------------------------------------------------------------------
 
-# Dtypes whose GEMMs are single kernels in the calibration data. fp8 rows of aiconfigurator run vLLM's
-# CUTLASS scaled-MM path with a separate activation-quantization kernel, which a GEMM model does not
-# describe, so no fp8 scale is fitted on them (``dtype_compute_scale`` stays 1 unless a preset sets it).
-FITTED_DTYPE_SCALES: tuple[DType, ...] = ()
+# Dtypes whose GEMM efficiency is fitted separately. aiconfigurator's fp8 rows run vLLM's Fp8 linear (a quantize
+# kernel, then a CUTLASS GEMM picked by a fixed M/N dispatch without split-K); ``cosim.perf.gpu.harnessed`` times
+# both, so the remaining scale is the share of the doubled fp8 peak those kernels reach.
+FITTED_DTYPE_SCALES: tuple[DType, ...] = (DType.FP8,)
 GEMM_PARAMS = ("compute_efficiency", "memory_efficiency", "kernel_gap_s", "dram_latency_s", "overlap", "l2_bw")
 ATTENTION_PARAMS = ("attention_efficiency",)
 

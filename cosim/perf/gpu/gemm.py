@@ -46,12 +46,15 @@ def gemm_time(
     dram_bytes: np.ndarray | float | None = None,
     l2_hit_a: np.ndarray | float = 0.0,
     l2_hit_b: np.ndarray | float = 0.0,
+    kernels: tuple[tuple[int, int, int], ...] | None = None,
 ) -> KernelTime:
     """Time of ``batch`` GEMMs C[m,n] = A[m,k] B[k,n] on ``gpu`` (best kernel of the arch table).
 
     ``dram_bytes`` overrides the unique HBM bytes (the operator's own byte count). ``l2_hit_a`` / ``l2_hit_b``
     are the fractions of A / B already in L2 when the kernel starts (a benchmark that re-runs on the same
     input, or cycles a few weight copies that fit in L2); they are read at L2 bandwidth instead of HBM's.
+    ``kernels``: the (tile_m, tile_n, split_k) candidates when a library dispatches fixed kernels instead of
+    searching the architecture's table (e.g. vLLM's fp8 CUTLASS GEMMs: one tile per M range, no split-K).
     """
     m, n, k, batch = (np.asarray(x, dtype=float) for x in (m, n, k, batch))
     m, n, k, batch = np.broadcast_arrays(m, n, k, batch)
@@ -61,7 +64,8 @@ def gemm_time(
     hit_a, hit_b = np.asarray(l2_hit_a, dtype=float), np.asarray(l2_hit_b, dtype=float)
     l2_bytes = a_bytes * hit_a + b_bytes * hit_b
     unique = (a_bytes + b_bytes + c_bytes if dram_bytes is None else np.asarray(dram_bytes, dtype=float)) - l2_bytes
-    cand = np.array([(tm, tn, sk) for tm, tn in gpu.arch.gemm_tiles for sk in gpu.arch.split_k], dtype=float)
+    table = kernels or tuple((tm, tn, sk) for tm, tn in gpu.arch.gemm_tiles for sk in gpu.arch.split_k)
+    cand = np.array(table, dtype=float)
     tm, tn, sk = (cand[:, i].reshape((-1,) + (1,) * m.ndim) for i in range(3))  # candidates x shape
     allowed = (k / sk >= gpu.arch.min_k_per_split) | (sk == 1)
     ctas = batch * np.ceil(m / tm) * np.ceil(n / tn) * sk

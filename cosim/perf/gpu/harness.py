@@ -1,21 +1,28 @@
-"""How a measured benchmark ran, where that changes a kernel's time: warm L2 and host-side floors.
+"""How a measured benchmark ran, where that changes what its clock saw: warm L2, host floors, engine overhead.
 
-cosim predicts the scored setup: L2 flushed, every kernel in a CUDA graph. Some peer data were taken
-differently, and calibrating on them as if they were cold would bend the physical parameters:
+cosim predicts the scored setup: L2 flushed, every kernel in a CUDA graph, nothing but kernels timed.
+Peer data were often taken differently, and scoring (or calibrating) them as if they were cold would
+either show the harness as model error or bend the physical parameters:
 
 * aiconfigurator's GEMM collector runs 6 linear layers (6 weight copies) on the same input inside one
   CUDA graph without flushing L2, so the input stays in L2 after the first layer and the weights do
-  too when all 6 copies fit;
-* its attention collector calls vLLM's attention wrapper repeatedly on the same KV cache (no flush)
-  and outside a CUDA graph, so small cases sit on a host-side floor (about 10 us) the GPU model has
-  no reason to contain. That floor is fitted per dataset, on the training split, and reported. In
-  prefill the wrapper also copies the new K/V into the paged cache first (vLLM's reshape-and-cache).
+  too when all 6 copies fit; its fp8 rows run vLLM's Fp8 linear, which quantizes the bf16 activation
+  in a separate kernel before the scaled GEMM;
+* its attention collector calls vLLM's attention wrapper (paged KV, FlashAttention-3 on Hopper)
+  repeatedly on the same KV cache (no flush) and outside a CUDA graph, so small cases sit on a
+  host-side floor the GPU model has no reason to contain; in prefill the wrapper also copies the new
+  K/V into the paged cache first (vLLM's reshape-and-cache);
+* end-to-end serving measurements (splitwise-sim's vLLM prompt and token times) include the engine:
+  per-iteration Python work, per-token input preparation, and per-layer host-side launch and
+  collective latency that grows with the tensor-parallel degree.
 
-``Harness`` describes such a setup; ``l2_hit`` turns it into the fraction of an input found in L2.
+Each dataset declares its ``Harness`` where it is registered (``cosim.validate.datasets``);
+``cosim.validate.predict`` applies it. ``l2_hit`` turns warm inputs into the fraction found in L2.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,25 +37,27 @@ class Harness:
     host_floor_s: float | None = None  # host-side per-call floor in the measured time (None: none; fitted per dataset)
     paged_kv: bool = False  # the KV cache is paged (vLLM block tables), not one contiguous tensor
     writes_kv_cache: bool = False  # the timed call also copies the new K/V into the paged cache (one more kernel)
+    attention_kernel: str | None = None  # "serving" (vLLM) or "sdpa" (torch); None: cosim's default for the op
+    kernel_durations_only: bool = False  # a profiler summed kernel durations (no launch gap between kernels)
+    repeats_kv_heads: bool = False  # GQA K/V are expanded to every query head (two copies) before attention
+    vllm_fp8_linear: bool = False  # fp8 GEMMs are vLLM's Fp8 linear: quantize kernel + fixed CUTLASS dispatch
+    step_overhead_s: float = 0.0  # serving engine: fixed host time per iteration
+    prefill_token_overhead_s: float = 0.0  # serving engine: host time per prompt token of a prefill iteration
+    decode_request_overhead_s: float = 0.0  # serving engine: host time per request of a decode iteration
+    layer_overhead_s: float = 0.0  # serving engine: eager launch + collective latency per layer and log2(tp)
+
+    def engine_overhead_s(self, layers: int, tp: int, *, prefill_tokens: int = 0, decode_requests: int = 0) -> float:
+        """What a serving engine adds to one iteration's kernel time (0 for kernel benchmarks)."""
+        return (self.step_overhead_s + self.prefill_token_overhead_s * prefill_tokens
+                + self.decode_request_overhead_s * decode_requests
+                + self.layer_overhead_s * layers * math.log2(max(tp, 1)))
+
+    @property
+    def is_cold(self) -> bool:
+        return self == COLD
 
 
 COLD = Harness()
-
-HARNESSES: dict[str, Harness] = {
-    "aiconfigurator-h100-gemm": Harness(warm_inputs=True, weight_copies=6),
-    "aiconfigurator-a100-gemm": Harness(weight_copies=6),  # fits show no warm-input speed-up on this table
-    # host floors: fitted on each dataset's 70 % train split by `cosim calibrate gpu` (printed as "host floor")
-    "aiconfigurator-h100-attention-decode": Harness(warm_inputs=True, host_floor_s=6.28e-6, paged_kv=True),
-    "aiconfigurator-a100-attention-decode": Harness(warm_inputs=True, host_floor_s=10.0e-6, paged_kv=True),
-    "aiconfigurator-h100-attention-prefill": Harness(warm_inputs=True, host_floor_s=6.10e-6, paged_kv=True,
-                                                        writes_kv_cache=True),
-    "aiconfigurator-a100-attention-prefill": Harness(warm_inputs=True, host_floor_s=4.74e-6, paged_kv=True,
-                                                        writes_kv_cache=True),
-}
-
-
-def harness_of(dataset: str) -> Harness:
-    return HARNESSES.get(dataset, COLD)
 
 
 def l2_hit(nbytes: np.ndarray | float, l2_capacity: float, copies: int = 1) -> np.ndarray:

@@ -30,6 +30,7 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from cosim.perf.gpu.harness import Harness
 from cosim.validate.datasets.common import MS, NS, relative
 from cosim.validate.datasets.registry import Loaded, register_dataset
 from cosim.validate.measurement import Measurement
@@ -42,6 +43,14 @@ PROFILES = {  # dataset -> (folder, cosim model, tp)
     "llmservingsim-h100-llama3.1-70b-tp4-layers": ("Llama-3.1-70B/tp4", "llama3-70b", 4),
 }
 ATTENTION = ("llmservingsim-h100-llama3.1-70b-tp4-attention", "Llama-3.1-70B/tp4", "llama3-70b", 4)
+# attention.csv comes from Vidur's attention profiler (microsoft/vidur vidur/profiling/attention/
+# attention_wrapper.py): kineto kernel durations, a paged KV cache with block tables, and the CSV's
+# attention_backend FLASH_ATTENTION (sarathi-serve's flash-attn wrapper: FlashAttention-2 kernels, the
+# efficiency cosim calls "sdpa").
+# layers.csv times Hugging Face Llama modules one by one in eager mode; its "attn" module (the sdpa attention
+# interface) expands the GQA K/V heads to every query head (repeat_kv: two copy kernels) before torch SDPA.
+LAYERS_HARNESS = Harness(repeats_kv_heads=True, attention_kernel="sdpa")
+ATTENTION_HARNESS = Harness(kernel_durations_only=True, paged_kv=True, attention_kernel="sdpa")
 
 # layer_name -> which GEMM (n, k in terms of hidden h, q width q, kv width kv, ffn f, vocab v; per rank)
 GEMMS = {
@@ -202,6 +211,6 @@ def load_attention(peer_root: Path) -> Loaded:
 
 for _name, (_folder, _model_name, _tp) in PROFILES.items():
     register_dataset(_name, f"{DEVICE}: {_model_name} tp{_tp} prefill, per-module times (LLMServingSim layers.csv)",
-                     lambda root, n=_name: load_layers(root, n))
+                     lambda root, n=_name: load_layers(root, n), LAYERS_HARNESS)
 register_dataset(ATTENTION[0], f"{DEVICE}: llama3-70b tp4 flash-attention prefill chunks and decode "
-                 "(LLMServingSim attention.csv)", load_attention)
+                 "(LLMServingSim attention.csv)", load_attention, ATTENTION_HARNESS)

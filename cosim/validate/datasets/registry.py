@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cosim.errors import CosimInputError
+from cosim.perf.gpu.harness import COLD, Harness
 from cosim.validate.measurement import Measurement
 
 PEER_DATA_ENV = "COSIM_PEER_DATA"
@@ -51,6 +52,7 @@ class DatasetInfo:
     name: str
     description: str
     loader: Loader
+    harness: Harness = COLD  # how the benchmark ran (warm L2, host floor, serving engine); predictions apply it
 
     def load(self, peer_root: Path) -> Loaded:
         return self.loader(Path(peer_root))
@@ -59,11 +61,18 @@ class DatasetInfo:
 DATASETS: dict[str, DatasetInfo] = {}
 
 
-def register_dataset(name: str, description: str, loader: Loader) -> None:
-    """Make a dataset available by name (``cosim validate --dataset NAME``)."""
+def register_dataset(name: str, description: str, loader: Loader, harness: Harness = COLD) -> None:
+    """Make a dataset available by name (``cosim validate --dataset NAME``), with the harness it was timed in."""
     if name in DATASETS:
         raise ValueError(f"dataset {name!r} registered twice")
-    DATASETS[name] = DatasetInfo(name, description, loader)
+    DATASETS[name] = DatasetInfo(name, description, loader, harness)
+
+
+def harness_of(dataset: str) -> Harness:
+    """The measurement harness a dataset declared (cold, CUDA-graph kernels for unknown names and user CSVs)."""
+    _ensure_loaded()
+    info = DATASETS.get(dataset)
+    return info.harness if info is not None else COLD
 
 
 def dataset_names() -> list[str]:

@@ -24,11 +24,16 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from cosim.perf.gpu.harness import Harness
 from cosim.validate.datasets.common import MS, relative
 from cosim.validate.datasets.registry import Loaded, register_dataset
 from cosim.validate.measurement import Measurement
 
 BASE = Path("vidur/data/profiling/compute")
+# microsoft/vidur vidur/profiling/mlp/main.py defaults to --profile_method record_function: each op's time is the
+# sum of its kernels' device durations from the torch profiler (vidur/profiling/common/cuda_timer.py), so no
+# launch gap between kernels is in the record.
+HARNESS = Harness(kernel_durations_only=True)
 DEVICES = {"a100": "a100-80g", "h100": "h100-sxm"}
 MODELS = {"llama2-7b": "meta-llama/Llama-2-7b-hf", "llama2-70b": "meta-llama/Llama-2-70b-hf"}
 DTYPE = "fp16"  # sarathi-serve / vLLM run Llama-2 in its config dtype, float16
@@ -91,4 +96,5 @@ for _gpu, _device in DEVICES.items():
             f"{_device}: {_model} per-rank GEMMs, norms, rotary, SiLU*mul, add, embedding "
             "(Vidur mlp.csv, fp16, tp 1-8)",
             lambda root, g=_gpu, m=_model: load(root, g, m),
+            HARNESS,
         )

@@ -1,0 +1,134 @@
+"""Measurement harnesses: each dataset declares how it was timed and predictions apply exactly that."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cosim.hardware import load_device
+from cosim.perf.gpu.device import gpu_view
+from cosim.perf.gpu.harness import COLD, Harness
+from cosim.perf.gpu.harnessed import (
+    VLLM_FP8_SM90_DISPATCH,
+    _dispatch_rule,
+    attention_time,
+    gemm_times,
+    kernel_time,
+    quantize_time,
+)
+from cosim.validate.datasets import DATASETS, DatasetInfo
+from cosim.validate.datasets.registry import Loaded, harness_of
+from cosim.validate.measurement import Measurement
+from cosim.validate.predict import predict_measurement
+from cosim.workload.dtypes import DType
+
+DIMS = st.sampled_from([1, 7, 16, 64, 100, 128, 193, 512, 2048, 4096, 8192])
+
+
+@pytest.fixture(scope="module")
+def h100():
+    spec = load_device("h100-sxm")
+    return gpu_view(spec.caps(), spec)
+
+
+def _gemm(m: int, n: int, k: int, dtype: str = "bf16") -> dict:
+    return {"m": m, "n": n, "k": k, "dtype": dtype}
+
+
+def test_unknown_datasets_and_user_csvs_are_cold():
+    assert harness_of("csv:mine.csv") is COLD
+    assert COLD.is_cold and not Harness(warm_inputs=True).is_cold
+    assert all(isinstance(info.harness, Harness) for info in DATASETS.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=DIMS, n=DIMS, k=DIMS)
+def test_a_warm_l2_is_never_slower_than_a_cold_one(m, n, k):
+    view = _h100_view()
+    warm = kernel_time(view, Harness(warm_inputs=True, weight_copies=6), "gemm", _gemm(m, n, k))
+    assert warm <= kernel_time(view, COLD, "gemm", _gemm(m, n, k)) * (1 + 1e-12)
+
+
+def _h100_view():
+    spec = load_device("h100-sxm")
+    return gpu_view(spec.caps(), spec)
+
+
+def test_a_host_floor_adds_exactly_itself(h100):
+    params = {"batch": 4, "heads": 32, "kv_heads": 8, "head_dim": 128, "context": 4096, "q_len": 1, "dtype": "bf16"}
+    base = kernel_time(h100, Harness(paged_kv=True), "attention_decode", params)
+    floored = kernel_time(h100, Harness(paged_kv=True, host_floor_s=7e-6), "attention_decode", params)
+    assert floored - base == pytest.approx(7e-6)
+
+
+def test_kernel_durations_drop_one_launch_gap_per_kernel(h100):
+    params = _gemm(64, 4096, 4096)
+    graph = kernel_time(h100, COLD, "gemm", params)
+    profiled = kernel_time(h100, Harness(kernel_durations_only=True), "gemm", params)
+    assert graph - profiled == pytest.approx(h100.kernel_gap_s)
+    fp8 = _gemm(64, 4096, 4096, "fp8")
+    two = kernel_time(h100, Harness(vllm_fp8_linear=True), "gemm", fp8) - kernel_time(
+        h100, Harness(vllm_fp8_linear=True, kernel_durations_only=True), "gemm", fp8)
+    assert two == pytest.approx(2 * h100.kernel_gap_s)  # quantize kernel + GEMM
+
+
+@pytest.mark.parametrize(("m", "n", "rule"), [(1, 1280, 0), (16, 4096, 1), (17, 1280, 2), (64, 1281, 3),
+                                              (65, 10, 4), (128, 1 << 20, 4), (129, 8, 5), (16384, 16384, 5)])
+def test_vllm_fp8_dispatch_follows_the_m_and_n_ranges(m, n, rule):
+    assert int(_dispatch_rule(np.array([float(m)]), np.array([float(n)]))[0]) == rule
+    max_m, max_n, _, _ = VLLM_FP8_SM90_DISPATCH[rule]
+    assert m <= max_m and n <= max_n
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=DIMS, n=DIMS, k=DIMS)
+def test_vllm_fp8_linear_pays_for_its_quantize_kernel(m, n, k):
+    view = _h100_view()
+    t = gemm_times(view, Harness(vllm_fp8_linear=True), m, n, k, DType.FP8)[0]
+    assert t > float(quantize_time(view, np.array([float(m)]), np.array([float(k)]))[0])
+
+
+def test_repeating_kv_heads_costs_copies(h100):
+    params = {"batch": 1, "heads": 32, "kv_heads": 8, "head_dim": 128, "context": 512, "q_len": 512,
+              "dtype": "bf16", "causal": True}
+    plain = attention_time(h100, COLD, "attention_prefill", params)
+    repeated = attention_time(h100, Harness(repeats_kv_heads=True), "attention_prefill", params)
+    assert repeated > plain + 2 * h100.dram_latency_s
+    mha = dict(params, kv_heads=32)  # nothing to repeat
+    assert attention_time(h100, Harness(repeats_kv_heads=True), "attention_prefill", mha) == pytest.approx(
+        attention_time(h100, COLD, "attention_prefill", mha))
+
+
+def test_engine_overhead_counts_each_term():
+    h = Harness(step_overhead_s=1.0, prefill_token_overhead_s=2.0, decode_request_overhead_s=3.0,
+                layer_overhead_s=4.0)
+    assert h.engine_overhead_s(10, 4, prefill_tokens=5) == pytest.approx(1 + 2 * 5 + 4 * 10 * 2)
+    assert h.engine_overhead_s(10, 1, decode_requests=7) == pytest.approx(1 + 3 * 7)
+    assert COLD.engine_overhead_s(80, 8, prefill_tokens=4096) == 0.0
+
+
+def _register(monkeypatch, name: str, harness: Harness) -> None:
+    monkeypatch.setitem(DATASETS, name, DatasetInfo(name, "test", lambda root: Loaded(), harness))
+
+
+def test_predictions_apply_the_declared_harness(monkeypatch):
+    _register(monkeypatch, "test-floored", Harness(host_floor_s=1e-3, paged_kv=True, attention_kernel="serving"))
+    _register(monkeypatch, "test-paged", Harness(paged_kv=True, attention_kernel="serving"))
+    params = {"batch": 8, "heads": 32, "kv_heads": 8, "head_dim": 128, "context": 2048, "q_len": 1, "dtype": "bf16"}
+    floored = Measurement("test-floored", "h100-sxm", "attention_decode", params, 1.0, "t:1")
+    paged = dataclasses.replace(floored, dataset="test-paged")
+    assert predict_measurement(floored) - predict_measurement(paged) == pytest.approx(1e-3)
+
+
+def test_serving_steps_add_the_engine_overhead(monkeypatch):
+    engine = Harness(step_overhead_s=2e-3, decode_request_overhead_s=1e-4, layer_overhead_s=1e-5)
+    _register(monkeypatch, "test-engine", engine)
+    params = {"model": "llama2-7b", "batch": 4, "context": 1024, "tp": 2, "fusion": "fused", "dtype": "fp16"}
+    served = Measurement("test-engine", "h100-sxm", "step_decode", params, 1.0, "t:1")
+    kernels = dataclasses.replace(served, dataset="csv:plain")
+    expected = engine.engine_overhead_s(32, 2, decode_requests=4)  # llama2-7b: 32 layers
+    assert predict_measurement(served) - predict_measurement(kernels) == pytest.approx(expected)
