@@ -6,7 +6,10 @@ each paying the link latency; ring all-gather moves (n-1)/n of the gathered buff
 
 from __future__ import annotations
 
-from cosim.hardware.caps import LinkCaps
+from typing import Any
+
+from cosim.errors import CosimInputError
+from cosim.hardware.caps import DeviceCaps, LinkCaps
 from cosim.perf.base import OpTiming
 from cosim.workload.ops import Operator, OpKind
 
@@ -33,3 +36,13 @@ def collective_timing(op: Operator, link: LinkCaps) -> OpTiming:
     bw_s = fraction * message_bytes(op) / link.bw_bytes_per_s if fraction else 0.0
     lat_s = steps * link.latency_s
     return OpTiming(compute_s=0.0, memory_s=bw_s, overhead_s=lat_s, latency_s=bw_s + lat_s, bound="network")
+
+
+def network_op_timing(op: Operator, caps: DeviceCaps, spec: Any) -> OpTiming:
+    """Time of a collective scored on ``caps``: every cost model delegates here (``spec`` is the collective link)."""
+    if not isinstance(spec, LinkCaps):
+        raise CosimInputError(
+            f"collective {op.name!r} on device {caps.name!r} needs a collective link (NVLink, ...) between its devices",
+            field="collective_link",
+        )
+    return collective_timing(op, spec)

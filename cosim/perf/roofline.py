@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cosim.errors import CosimInputError
-from cosim.hardware.caps import DeviceCaps, LinkCaps
+from cosim.hardware.caps import DeviceCaps
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
-from cosim.perf.collective import collective_timing
+from cosim.perf.collective import network_op_timing
 from cosim.workload.ops import ComputeUnit, Operator
 
 
@@ -44,12 +43,6 @@ class RooflineModel(CostModel):
 
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
         if op.unit is ComputeUnit.NETWORK:
-            if not isinstance(spec, LinkCaps):
-                raise CosimInputError(
-                    f"collective {op.name!r} on device {caps.name!r} needs a collective link "
-                    "(NVLink, ...) between its devices",
-                    field="collective_link",
-                )
-            return collective_timing(op, spec)
+            return network_op_timing(op, caps, spec)
         peak = caps.achieved_flops(op.unit, op.dtype)
         return roofline_timing(op.flops, op.bytes, peak, caps.achieved_bw_bytes_per_s, caps.op_overhead_s)

@@ -31,9 +31,10 @@ from cosim.hardware.system import System
 from cosim.mapping.mapping import Mapping as OpMapping
 from cosim.mapping.schema import OpRule
 from cosim.perf.base import cost_model_for
+from cosim.perf.gpu.device import GpuView, gpu_view
 from cosim.perf.gpu.harness import Harness
 from cosim.perf.gpu.harnessed import kernel_time, without_launch_gaps
-from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR
+from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR, GpuKernelModel
 from cosim.perf.predictor import predict_graph
 from cosim.perf.result import StepResult
 from cosim.perf.single_op import attention_operator, gemm_operator, single_op_graph
@@ -83,11 +84,9 @@ def _compute_device(system: System) -> str:
     return compute[0] if compute else next(iter(system.devices))
 
 
-def _gpu_kernel_view(device: str, cost_model: str | None):
+@lru_cache(maxsize=64)
+def _gpu_kernel_view(device: str, cost_model: str | None) -> GpuView | None:
     """The GpuView of ``device`` when it is timed by the "gpu-kernel" model, else None (harness not applicable)."""
-    from cosim.perf.gpu.device import gpu_view
-    from cosim.perf.gpu.model import GpuKernelModel  # registers "gpu-kernel"
-
     system = system_for(device)
     slot = system.devices[_compute_device(system)]
     caps = _caps(device)

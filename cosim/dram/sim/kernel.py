@@ -73,6 +73,60 @@ def _ready(tm, c, b, grp, rk, cmd):
 
 
 @njit(cache=True)
+def _scan_bank_queue(tm, bank_open, open_row, row_hits, win_hist, win_head, win_len, win_n, cq_req, cq_type, cq_row,
+                     cq_len, r_col, c, qi, b, grp, rk, t):
+    """First issuable entry of a per-bank queue (all entries share bank b): (command, entry, lower bound).
+
+    Same choice as the general scan, cheaper: a closed bank needs one ACT for every entry, so one readiness
+    check decides the whole queue; with the row open, hits need their column command and only the head may
+    precharge (every later miss is blocked by an earlier entry of the same bank), so later misses are skipped
+    without a timing lookup. The bound (-1 command) is when the queue could first issue without changing.
+    """
+    n = cq_len[c, qi]
+    if bank_open[c, b] == 0:
+        ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rk, max(_ready(tm, c, b, grp, rk, ACT), t))
+        if ready > t:
+            return -1, -1, ready
+        return ACT, 0, ready
+    orow = open_row[c, b]
+    qmin = INF
+    for k in range(n):
+        if cq_row[c, qi, k] != orow:
+            if k > 0:
+                continue  # a miss behind another entry of this bank: blocked until the queue changes
+            ready = _ready(tm, c, b, grp, rk, PRE)
+            if ready > t:
+                qmin = min(qmin, ready)
+                continue
+            if row_hits[c, b] < ROWHIT_LIMIT:
+                hits = False
+                for k2 in range(1, n):
+                    if cq_row[c, qi, k2] == orow:
+                        hits = True
+                        break
+                if hits:
+                    continue
+            return PRE, 0, ready
+        req = cq_type[c, qi, k]
+        ready = _ready(tm, c, b, grp, rk, req)
+        if ready > t:
+            qmin = min(qmin, ready)
+            continue
+        if req == WR or req == WRA:
+            dep = False
+            col = r_col[cq_req[c, qi, k]]
+            for k2 in range(k):
+                t2 = cq_type[c, qi, k2]
+                if (t2 == RD or t2 == RDA) and cq_row[c, qi, k2] == orow and r_col[cq_req[c, qi, k2]] == col:
+                    dep = True
+                    break
+            if dep:
+                continue
+        return req, k, ready
+    return -1, -1, qmin
+
+
+@njit(cache=True)
 def _raise(tm, c, level, unit, nz_n, nz_next, nz_d, lv, cmd, t):
     for j in range(nz_n[lv, cmd]):
         nxt = nz_next[lv, cmd, j]
@@ -142,6 +196,7 @@ def simulate_kernel(
 
     cq_req = np.zeros((n_ch, nq, cmd_q_size), np.int64)
     cq_type = np.zeros((n_ch, nq, cmd_q_size), np.int64)
+    cq_row = np.zeros((n_ch, nq, cmd_q_size), np.int64)  # row of each entry (saves a lookup)
     cq_len = np.zeros((n_ch, nq), np.int64)
     cq_total = np.zeros(n_ch, np.int64)
     rq = np.zeros((n_ch, trans_q_size), np.int64)
@@ -269,6 +324,19 @@ def simulate_kernel(
                         if q_ready[c, qi] > t:
                             min_ready = min(min_ready, q_ready[c, qi])
                             continue
+                        if per_bank_queues:
+                            cmd_k, k_k, qmin = _scan_bank_queue(
+                                tm, bank_open, open_row, row_hits, win_hist, win_head, win_len, win_n, cq_req,
+                                cq_type, cq_row, cq_len, r_col, c, qi, qi, group_of[qi], rank_of[qi], t)
+                            if cmd_k >= 0:
+                                cand_cmd = cmd_k
+                                cand_bank = qi
+                                cand_q = qi
+                                cand_k = k_k
+                                break
+                            q_ready[c, qi] = qmin
+                            min_ready = min(min_ready, qmin)
+                            continue
                         qmin = INF
                         for k in range(cq_len[c, qi]):
                             r = cq_req[c, qi, k]
@@ -372,6 +440,7 @@ def simulate_kernel(
                     for k2 in range(issued_k, cq_len[c, issued_q] - 1):
                         cq_req[c, issued_q, k2] = cq_req[c, issued_q, k2 + 1]
                         cq_type[c, issued_q, k2] = cq_type[c, issued_q, k2 + 1]
+                        cq_row[c, issued_q, k2] = cq_row[c, issued_q, k2 + 1]
                     cq_len[c, issued_q] -= 1
                     cq_total[c] -= 1
                     if issued_cmd == RDA or issued_cmd == WRA:
@@ -454,6 +523,7 @@ def simulate_kernel(
                         q_ready[c, qi] = 0
                         cq_req[c, qi, cq_len[c, qi]] = r
                         cq_type[c, qi, cq_len[c, qi]] = ctype
+                        cq_row[c, qi, cq_len[c, qi]] = r_row[r]
                         cq_len[c, qi] += 1
                         cq_total[c] += 1
                         if use_w:

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from cosim.errors import CosimInputError
-from cosim.hardware.caps import DeviceCaps, DeviceKind, LinkCaps
+from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
-from cosim.perf.collective import collective_timing
+from cosim.perf.collective import network_op_timing
 from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.gemm import KernelTime, gemm_time
@@ -162,13 +162,7 @@ class GpuKernelModel(CostModel):
 
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
         if op.unit is ComputeUnit.NETWORK:
-            if not isinstance(spec, LinkCaps):
-                raise CosimInputError(
-                    f"collective {op.name!r} on device {caps.name!r} needs a collective link "
-                    "(NVLink, ...) between its devices",
-                    field="collective_link",
-                )
-            return collective_timing(op, spec)
+            return network_op_timing(op, caps, spec)
         if caps.kind is not DeviceKind.GPU:
             raise CosimInputError(f"the gpu-kernel cost model times GPUs, not {caps.kind.value} {caps.name!r}",
                                   field="cost_model", allowed=["roofline"])

@@ -19,10 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from cosim.errors import CosimInputError
-from cosim.hardware.caps import DeviceCaps, LinkCaps
+from cosim.hardware.caps import DeviceCaps
 from cosim.hardware.npu import NpuSpec
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
-from cosim.perf.collective import collective_timing
+from cosim.perf.collective import network_op_timing
 from cosim.perf.npu.dataflow import multi_array_cycles
 from cosim.perf.npu.shapes import matrix_work
 from cosim.perf.npu.tiling import SramBudget, choose_tiling
@@ -82,10 +82,7 @@ class SystolicModel(CostModel):
 
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
         if op.unit is ComputeUnit.NETWORK:
-            if not isinstance(spec, LinkCaps):
-                raise CosimInputError(f"collective {op.name!r} on device {caps.name!r} needs a collective link",
-                                      field="collective_link")
-            return collective_timing(op, spec)
+            return network_op_timing(op, caps, spec)
         if not isinstance(spec, NpuSpec):
             raise CosimInputError(
                 f"cost model 'systolic' models NPUs; device {caps.name!r} is a {caps.kind.value}",
