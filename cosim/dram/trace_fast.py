@@ -1,3 +1,4 @@
+# ruff: noqa: SIM109  (numba: plain comparisons compile to the simplest code)
 """Compiled (numba) reader for DRAMsim3 traces: one pass over the bytes, ~50x faster than splitting lines.
 
 `parse_dramsim3_bytes(buf, max_requests)` returns (addr, is_write, cycle, count, bad_line): `bad_line` is the
@@ -19,6 +20,12 @@ _HASH = 35
 @njit(cache=True)
 def _is_space(ch):
     return ch == 32 or ch == 9 or ch == 13
+
+
+@njit(cache=True)
+def _is_delim(ch):
+    """End of a token: a space, a newline or the start of a comment."""
+    return _is_space(ch) or ch == _NL or ch == _HASH
 
 
 @njit(cache=True)
@@ -50,26 +57,20 @@ def parse_dramsim3_bytes(buf, max_requests):
     last_cycle = -1
     while pos < n_bytes and count < cap:
         line += 1
-        end = pos
-        while end < n_bytes and buf[end] != _NL:
-            end += 1
-        stop = end
-        for j in range(pos, end):
-            if buf[j] == _HASH:
-                stop = j
-                break
         p = pos
-        while p < stop and _is_space(buf[p]):
+        while p < n_bytes and _is_space(buf[p]):
             p += 1
-        if p == stop:  # blank or comment-only line
-            pos = end + 1
+        if p == n_bytes or buf[p] == _NL or buf[p] == _HASH:  # blank or comment-only line
+            while p < n_bytes and buf[p] != _NL:
+                p += 1
+            pos = p + 1
             continue
-        # address
+        # address (one pass per line: tokens end at a space, a newline, '#' or the end of the buffer)
         addr = np.uint64(0)
         digits = 0
-        if p + 1 < stop and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
+        if p + 1 < n_bytes and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
             p += 2
-            while p < stop and not _is_space(buf[p]):
+            while p < n_bytes and not _is_delim(buf[p]):
                 v = _hex_value(buf[p])
                 if v < 0 or digits >= 16:
                     return addrs, writes, cycles, count, line
@@ -77,20 +78,20 @@ def parse_dramsim3_bytes(buf, max_requests):
                 digits += 1
                 p += 1
         else:
-            while p < stop and not _is_space(buf[p]):
+            while p < n_bytes and not _is_delim(buf[p]):
                 v = buf[p] - 48
                 if v < 0 or v > 9 or digits >= 19:
                     return addrs, writes, cycles, count, line
                 addr = addr * np.uint64(10) + np.uint64(v)
                 digits += 1
                 p += 1
-        if digits == 0 or p == stop:
+        if digits == 0 or p == n_bytes or not _is_space(buf[p]):
             return addrs, writes, cycles, count, line
-        while p < stop and _is_space(buf[p]):
+        while p < n_bytes and _is_space(buf[p]):
             p += 1
         # operation: READ or WRITE (any case)
         q = p
-        while q < stop and not _is_space(buf[q]):
+        while q < n_bytes and not _is_delim(buf[q]):
             q += 1
         word = q - p
         is_w = False
@@ -106,26 +107,28 @@ def parse_dramsim3_bytes(buf, max_requests):
         if not ok:
             return addrs, writes, cycles, count, line
         p = q
-        while p < stop and _is_space(buf[p]):
+        while p < n_bytes and _is_space(buf[p]):
             p += 1
         # cycle
         cyc = 0
         digits = 0
-        while p < stop and not _is_space(buf[p]):
+        while p < n_bytes and not _is_delim(buf[p]):
             v = buf[p] - 48
             if v < 0 or v > 9 or digits >= 18:
                 return addrs, writes, cycles, count, line
             cyc = cyc * 10 + v
             digits += 1
             p += 1
-        while p < stop and _is_space(buf[p]):
+        while p < n_bytes and _is_space(buf[p]):
             p += 1
-        if digits == 0 or p != stop or cyc < last_cycle:
+        if digits == 0 or (p < n_bytes and buf[p] != _NL and buf[p] != _HASH) or cyc < last_cycle:
             return addrs, writes, cycles, count, line
+        while p < n_bytes and buf[p] != _NL:  # a trailing comment
+            p += 1
         last_cycle = cyc
         addrs[count] = addr
         writes[count] = is_w
         cycles[count] = cyc
         count += 1
-        pos = end + 1
+        pos = p + 1
     return addrs, writes, cycles, count, 0

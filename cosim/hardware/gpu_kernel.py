@@ -15,12 +15,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from cosim.hardware.common import (
     Fraction,
     NonNegativeSeconds,
     PositiveBandwidth,
+    PositiveBytes,
     StrictModel,
 )
 from cosim.workload.dtypes import DType
@@ -40,6 +41,8 @@ DEFAULT_L2_BANDWIDTH_RATIO = 2.5  # L2 serves re-reads at a few times HBM bandwi
 DEFAULT_OVERLAP = 4.0  # p-norm exponent joining compute and memory time; large = perfect overlap
 DEFAULT_ATTENTION_EFFICIENCY = 0.6  # serving flash attention main loop vs tensor peak (FA2 on A100, FA3 on H100)
 DEFAULT_SDPA_ATTENTION_EFFICIENCY = 0.6  # torch SDPA flash backend (FA2 kernels) vs tensor peak
+# operator kinds (cosim.workload.ops.OpKind values) timed as memory-streaming kernels
+STREAM_KINDS = ("norm", "rotary", "elementwise", "residual_add", "kv_cache_write", "embedding", "softmax")
 
 
 class KernelModelSpec(StrictModel):
@@ -51,7 +54,22 @@ class KernelModelSpec(StrictModel):
     overlap: Annotated[float, Field(ge=1.0, le=64.0)] = DEFAULT_OVERLAP
     attention_efficiency: Fraction = DEFAULT_ATTENTION_EFFICIENCY
     sdpa_attention_efficiency: Fraction = DEFAULT_SDPA_ATTENTION_EFFICIENCY
+    # compute/memory overlap (p-norm exponent) inside flash attention, whose cp.async/TMA pipelines keep several
+    # K/V tiles in flight, unlike a GEMM's; None: the same as ``overlap``
+    attention_overlap: Annotated[float, Field(ge=1.0, le=64.0)] | None = None
     # achievable tensor throughput of a dtype's kernels relative to efficiency.compute (e.g. fp8 GEMMs with
     # scaling epilogues reach a smaller share of their doubled peak); a dtype not listed: 1.0
     dtype_compute_scale: dict[DType, Fraction] = Field(default_factory=dict)
+    # bytes one SM keeps in flight in a memory-bound kernel of a given operator kind (norm, rotary, embedding, ...):
+    # by Little's law such a kernel streams at most SMs x in-flight / dram_latency. A kind not listed streams at
+    # sm_bandwidth per SM (vectorized elementwise kernels). Fitted per kind on measured kernels (cosim calibrate gpu).
+    stream_inflight: dict[str, PositiveBytes] = Field(default_factory=dict)
     calibrated_on: str = ""  # dataset(s) and split the values were fitted on ("" = defaults)
+
+    @field_validator("stream_inflight")
+    @classmethod
+    def _known_stream_kinds(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(STREAM_KINDS))
+        if unknown:
+            raise ValueError(f"unknown streaming kernel kind(s) {unknown}; allowed: {', '.join(STREAM_KINDS)}")
+        return value

@@ -24,6 +24,8 @@ from numba import njit
 RD, RDA, WR, WRA, ACT, PRE, REFB, REF = 0, 1, 2, 3, 4, 5, 6, 7
 SAME_BANK, SAME_BG, OTHER_BG, OTHER_RANK, SAME_RANK = 0, 1, 2, 3, 4
 INF = np.int64(2**62)
+NO_LIMIT = -(2**40)  # a "delay" that never raises a limit (t + NO_LIMIT is far in the past)
+TRACE_CMDS = 8  # the trace controller only issues and checks RD..REF (codes 0-7); PIM columns are not kept
 ROWHIT_LIMIT = 4  # DRAMsim3 ArbitratePrecharge: close a row after 4 hits even if more are queued
 WRITE_DRAIN_LOW = 8  # DRAMsim3: drain writes when more than 8 are buffered and the command queues are empty
 
@@ -73,70 +75,46 @@ def _ready(tm, c, b, grp, rk, cmd):
 
 
 @njit(cache=True)
-def _scan_bank_queue(tm, bank_open, open_row, row_hits, win_hist, win_head, win_len, win_n, cq_req, cq_type, cq_row,
-                     cq_len, r_col, c, qi, b, grp, rk, t):
-    """First issuable entry of a per-bank queue (all entries share bank b): (command, entry, lower bound).
+def _round_robin_candidates(q_ready, c, last, t, cand):
+    """Queues whose issue bound has come (q_ready <= t), in round-robin order after `last`, into `cand`.
 
-    Same choice as the general scan, cheaper: a closed bank needs one ACT for every entry, so one readiness
-    check decides the whole queue; with the row open, hits need their column command and only the head may
-    precharge (every later miss is blocked by an earlier entry of the same bank), so later misses are skipped
-    without a timing lookup. The bound (-1 command) is when the queue could first issue without changing.
+    Returns (count, earliest bound of the others). Branch-free, so the mostly unpredictable "is this queue
+    ready" test costs no mispredictions; the other queues could not issue anyway, so skipping them in the
+    ordered scan chooses exactly what a visit of every queue would.
     """
-    n = cq_len[c, qi]
-    if bank_open[c, b] == 0:
-        ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rk, max(_ready(tm, c, b, grp, rk, ACT), t))
-        if ready > t:
-            return -1, -1, ready
-        return ACT, 0, ready
-    orow = open_row[c, b]
-    qmin = INF
-    for k in range(n):
-        if cq_row[c, qi, k] != orow:
-            if k > 0:
-                continue  # a miss behind another entry of this bank: blocked until the queue changes
-            ready = _ready(tm, c, b, grp, rk, PRE)
-            if ready > t:
-                qmin = min(qmin, ready)
-                continue
-            if row_hits[c, b] < ROWHIT_LIMIT:
-                hits = False
-                for k2 in range(1, n):
-                    if cq_row[c, qi, k2] == orow:
-                        hits = True
-                        break
-                if hits:
-                    continue
-            return PRE, 0, ready
-        req = cq_type[c, qi, k]
-        ready = _ready(tm, c, b, grp, rk, req)
-        if ready > t:
-            qmin = min(qmin, ready)
-            continue
-        if req == WR or req == WRA:
-            dep = False
-            col = r_col[cq_req[c, qi, k]]
-            for k2 in range(k):
-                t2 = cq_type[c, qi, k2]
-                if (t2 == RD or t2 == RDA) and cq_row[c, qi, k2] == orow and r_col[cq_req[c, qi, k2]] == col:
-                    dep = True
-                    break
-            if dep:
-                continue
-        return req, k, ready
-    return -1, -1, qmin
+    nq = q_ready.shape[1]
+    n = 0
+    waiting = INF
+    for qi in range(last + 1, nq):
+        v = q_ready[c, qi]
+        cand[n] = qi
+        n += v <= t
+        waiting = min(waiting, v if v > t else INF)
+    for qi in range(last + 1):
+        v = q_ready[c, qi]
+        cand[n] = qi
+        n += v <= t
+        waiting = min(waiting, v if v > t else INF)
+    return n, waiting
 
 
 @njit(cache=True)
-def _raise(tm, c, level, unit, nz_n, nz_next, nz_d, lv, cmd, t):
-    for j in range(nz_n[lv, cmd]):
-        nxt = nz_next[lv, cmd, j]
-        v = t + nz_d[lv, cmd, j]
-        if tm[c, level, unit, nxt] < v:
-            tm[c, level, unit, nxt] = v
+def _count_rq_entry(rq_per_q, rq_movable, cq_len, c, q, cmd_q_size):
+    """A transaction entered the read queue: count it per command queue (and as movable if that has room)."""
+    rq_per_q[c, q] += 1
+    if cq_len[c, q] < cmd_q_size:
+        rq_movable[c] += 1
 
 
 @njit(cache=True)
-def _update_timing(tm, c, nz_n, nz_next, nz_d, b, grp, rk, n_ranks, cmd, t, rank_cmd):
+def _raise(tm, c, level, unit, dense, lv, cmd, t):
+    """Raise the limits of one unit: a fixed-length, branch-free max over the command row (vectorizes)."""
+    for nx in range(TRACE_CMDS):
+        tm[c, level, unit, nx] = max(tm[c, level, unit, nx], t + dense[lv, cmd, nx])
+
+
+@njit(cache=True)
+def _update_timing(tm, c, dense, b, grp, rk, n_ranks, cmd, t, rank_cmd):
     """Record what `cmd` on bank b (or on rank rk, for rank commands) forbids until when.
 
     Limits are kept per level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the
@@ -147,14 +125,14 @@ def _update_timing(tm, c, nz_n, nz_next, nz_d, b, grp, rk, n_ranks, cmd, t, rank
     results against DRAMsim3.
     """
     if rank_cmd:
-        _raise(tm, c, 2, rk, nz_n, nz_next, nz_d, SAME_RANK, cmd, t)
+        _raise(tm, c, 2, rk, dense, SAME_RANK, cmd, t)
     else:
-        _raise(tm, c, 0, b, nz_n, nz_next, nz_d, SAME_BANK, cmd, t)
-        _raise(tm, c, 1, grp, nz_n, nz_next, nz_d, SAME_BG, cmd, t)
-        _raise(tm, c, 2, rk, nz_n, nz_next, nz_d, OTHER_BG, cmd, t)
+        _raise(tm, c, 0, b, dense, SAME_BANK, cmd, t)
+        _raise(tm, c, 1, grp, dense, SAME_BG, cmd, t)
+        _raise(tm, c, 2, rk, dense, OTHER_BG, cmd, t)
     for r2 in range(n_ranks):
         if r2 != rk:
-            _raise(tm, c, 3, r2, nz_n, nz_next, nz_d, OTHER_RANK, cmd, t)
+            _raise(tm, c, 3, r2, dense, OTHER_RANK, cmd, t)
 
 
 @njit(cache=True)
@@ -167,18 +145,13 @@ def simulate_kernel(
     n = r_ch.shape[0]
     nb = n_ranks * banks_per_rank
     nq = nb if per_bank_queues else n_ranks
-    ncmd = delay.shape[2]
-    # sparse form of the timing table: for each (level, command) the following commands it constrains
-    nz_n = np.zeros((delay.shape[0], ncmd), np.int64)
-    nz_next = np.zeros((delay.shape[0], ncmd, ncmd), np.int64)
-    nz_d = np.zeros((delay.shape[0], ncmd, ncmd), np.int64)
+    # the timing table restricted to the trace commands, with NO_LIMIT where a pair has no constraint
+    dense = np.full((delay.shape[0], TRACE_CMDS, TRACE_CMDS), NO_LIMIT, np.int64)
     for lv in range(delay.shape[0]):
-        for cm in range(ncmd):
-            for nx in range(ncmd):
+        for cm in range(TRACE_CMDS):
+            for nx in range(TRACE_CMDS):
                 if delay[lv, cm, nx] > 0:
-                    nz_next[lv, cm, nz_n[lv, cm]] = nx
-                    nz_d[lv, cm, nz_n[lv, cm]] = delay[lv, cm, nx]
-                    nz_n[lv, cm] += 1
+                    dense[lv, cm, nx] = delay[lv, cm, nx]
     wcap = 1
     for w in range(win_n.shape[0]):
         if win_n[w] > wcap:
@@ -189,14 +162,14 @@ def simulate_kernel(
     row_hits = np.zeros((n_ch, nb), np.int64)
     open_count = np.zeros((n_ch, n_ranks), np.int64)
     # earliest-issue limits per level: [channel, level (bank, bank group, rank, other ranks), unit, command]
-    tm = np.zeros((n_ch, 4, nb, ncmd), np.int64)
+    tm = np.zeros((n_ch, 4, nb, TRACE_CMDS), np.int64)
     win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
 
     cq_req = np.zeros((n_ch, nq, cmd_q_size), np.int64)
     cq_type = np.zeros((n_ch, nq, cmd_q_size), np.int64)
-    cq_row = np.zeros((n_ch, nq, cmd_q_size), np.int64)  # row of each entry (saves a lookup)
+    cq_row = np.zeros((n_ch, nq, cmd_q_size), np.int64)  # row of each entry (saves a scattered lookup)
     cq_len = np.zeros((n_ch, nq), np.int64)
     cq_total = np.zeros(n_ch, np.int64)
     rq = np.zeros((n_ch, trans_q_size), np.int64)
@@ -214,8 +187,13 @@ def simulate_kernel(
     scan_valid = np.zeros(n_ch, np.int64)
     next_cmd_time = np.zeros(n_ch, np.int64)
     sched_valid = np.zeros(n_ch, np.int64)
-    # per queue: a lower bound on the cycle it can issue anything (0 = unknown, scan it)
-    q_ready = np.zeros((n_ch, nq), np.int64)
+    # per queue: a lower bound on the cycle it can issue anything (0 = unknown, scan it; INF = empty)
+    q_ready = np.full((n_ch, nq), INF, np.int64)
+    # transactions waiting in the read queue per command queue, and how many of them have room to move:
+    # when none has, ScheduleTransaction's scan of the read queue can only fail, so it is skipped
+    rq_per_q = np.zeros((n_ch, nq), np.int64)
+    rq_movable = np.zeros(n_ch, np.int64)
+    cand = np.zeros(nq, np.int64)  # scratch: queues that may issue this cycle, in round-robin order
 
     counters = np.zeros((n_ch, N_COUNTERS), np.int64)
     act_log = np.zeros((act_log_size, 3), np.int64)  # (cycle, channel, bank) of the first ACTs, for self-tests
@@ -223,6 +201,7 @@ def simulate_kernel(
     active_cycles = np.zeros((n_ch, n_ranks), np.int64)
     idle_cycles = np.zeros((n_ch, n_ranks), np.int64)
 
+    r_q = r_bank if per_bank_queues else rank_of[r_bank]  # command queue of each request
     added = np.full(n, -1, np.int64)
     complete = np.full(n, -1, np.int64)
     chain_next = np.full(n, -1, np.int64)
@@ -311,47 +290,35 @@ def simulate_kernel(
                 cand_k = -1
                 if second == 1 or issued_cmd < 0:
                     qi = queue_idx[c]
-                    for _i in range(nq):
-                        qi += 1
-                        if qi == nq:
-                            qi = 0
-                        if cq_len[c, qi] == 0:
-                            continue
+                    n_cand, waiting = _round_robin_candidates(q_ready, c, qi, t, cand)
+                    min_ready = min(min_ready, waiting)
+                    for j in range(n_cand):
+                        qi = cand[j]
                         if in_ref[c] == 1:
                             qrank = qi // banks_per_rank if per_bank_queues else qi
                             if qrank == refq[c, 0]:
                                 continue
-                        if q_ready[c, qi] > t:
-                            min_ready = min(min_ready, q_ready[c, qi])
-                            continue
-                        if per_bank_queues:
-                            cmd_k, k_k, qmin = _scan_bank_queue(
-                                tm, bank_open, open_row, row_hits, win_hist, win_head, win_len, win_n, cq_req,
-                                cq_type, cq_row, cq_len, r_col, c, qi, qi, group_of[qi], rank_of[qi], t)
-                            if cmd_k >= 0:
-                                cand_cmd = cmd_k
-                                cand_bank = qi
-                                cand_q = qi
-                                cand_k = k_k
-                                break
-                            q_ready[c, qi] = qmin
-                            min_ready = min(min_ready, qmin)
-                            continue
                         qmin = INF
                         for k in range(cq_len[c, qi]):
                             r = cq_req[c, qi, k]
-                            b = r_bank[r]
-                            req = _required(bank_open, open_row, c, b, r_row[r], cq_type[c, qi, k])
+                            b = qi if per_bank_queues else r_bank[r]
+                            req = _required(bank_open, open_row, c, b, cq_row[c, qi, k], cq_type[c, qi, k])
+                            if per_bank_queues and k > 0 and req == PRE:
+                                continue  # blocked by the head (same bank) until this queue changes
                             ready = _ready(tm, c, b, group_of[b], rank_of[b], req)
                             if ready > t:
                                 if req == ACT:
                                     ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
                                 qmin = min(qmin, ready)
+                                if per_bank_queues and req == ACT:
+                                    break  # a closed bank: every entry needs this same ACT
                                 continue
                             if req == ACT:
                                 ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], t)
                                 if ready > t:
                                     qmin = min(qmin, ready)
+                                    if per_bank_queues:
+                                        break
                                     continue
                             elif req == PRE:
                                 blocked = False
@@ -361,21 +328,23 @@ def simulate_kernel(
                                         break
                                 if blocked:
                                     continue
-                                hits = False
-                                for k2 in range(k, cq_len[c, qi]):
-                                    r2 = cq_req[c, qi, k2]
-                                    if r_bank[r2] == b and r_row[r2] == open_row[c, b]:
-                                        hits = True
-                                        break
-                                if hits and row_hits[c, b] < ROWHIT_LIMIT:
-                                    continue
+                                if row_hits[c, b] < ROWHIT_LIMIT:  # keep the row open for a queued hit
+                                    hits = False
+                                    orow = open_row[c, b]
+                                    for k2 in range(k, cq_len[c, qi]):
+                                        if cq_row[c, qi, k2] == orow and (
+                                                per_bank_queues or r_bank[cq_req[c, qi, k2]] == b):
+                                            hits = True
+                                            break
+                                    if hits:
+                                        continue
                             elif req == WR or req == WRA:
                                 dep = False
                                 for k2 in range(k):
                                     r2 = cq_req[c, qi, k2]
                                     t2 = cq_type[c, qi, k2]
-                                    if (t2 == RD or t2 == RDA) and r_bank[r2] == b and r_row[r2] == r_row[r] \
-                                            and r_col[r2] == r_col[r]:
+                                    if (t2 == RD or t2 == RDA) and cq_row[c, qi, k2] == cq_row[c, qi, k] \
+                                            and r_bank[r2] == b and r_col[r2] == r_col[r]:
                                         dep = True
                                         break
                                 if dep:
@@ -391,7 +360,8 @@ def simulate_kernel(
                             min_ready = min(min_ready, qmin)
                         if cand_cmd >= 0:
                             break
-                    queue_idx[c] = qi  # round robin: the next search starts after the queue visited last
+                    if cand_cmd >= 0:
+                        queue_idx[c] = qi  # round robin: the next search starts after the queue that issued
                     if second == 1:
                         first_rw = issued_cmd <= WRA
                         if cand_cmd < 0 or (cand_cmd <= WRA) == first_rw:
@@ -413,9 +383,11 @@ def simulate_kernel(
                 if issued_cmd == REF:
                     for bi in range(banks_per_rank):
                         bq = issued_bank + bi
-                        q_ready[c, bq if per_bank_queues else rank_of[bq]] = 0
+                        qb = bq if per_bank_queues else rank_of[bq]
+                        q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
                 else:
-                    q_ready[c, issued_bank if per_bank_queues else rank_of[issued_bank]] = 0
+                    qb = issued_bank if per_bank_queues else rank_of[issued_bank]
+                    q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
                 b = issued_bank
                 rk = rank_of[b]
                 if issued_cmd <= WRA:
@@ -441,15 +413,19 @@ def simulate_kernel(
                         cq_req[c, issued_q, k2] = cq_req[c, issued_q, k2 + 1]
                         cq_type[c, issued_q, k2] = cq_type[c, issued_q, k2 + 1]
                         cq_row[c, issued_q, k2] = cq_row[c, issued_q, k2 + 1]
+                    if cq_len[c, issued_q] == cmd_q_size:
+                        rq_movable[c] += rq_per_q[c, issued_q]
                     cq_len[c, issued_q] -= 1
                     cq_total[c] -= 1
+                    if cq_len[c, issued_q] == 0:
+                        q_ready[c, issued_q] = INF
                     if issued_cmd == RDA or issued_cmd == WRA:
                         bank_open[c, b] = 0
                         row_hits[c, b] = 0
                         open_count[c, rk] -= 1
                     else:
                         row_hits[c, b] += 1
-                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
+                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
                 elif issued_cmd == ACT:
                     r = cq_req[c, issued_q, issued_k]
                     counters[c, C_ACT] += 1
@@ -463,19 +439,19 @@ def simulate_kernel(
                     open_row[c, b] = r_row[r]
                     row_hits[c, b] = 0
                     open_count[c, rk] += 1
-                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, ACT, t, False)
+                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, ACT, t, False)
                 elif issued_cmd == PRE:
                     counters[c, C_PRE] += 1
                     if bank_open[c, b] == 1:
                         open_count[c, rk] -= 1
                     bank_open[c, b] = 0
                     row_hits[c, b] = 0
-                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, PRE, t, False)
+                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, PRE, t, False)
                 else:  # REF
                     counters[c, C_REF] += 1
                     for bi in range(banks_per_rank):
                         row_hits[c, rk * banks_per_rank + bi] = 0
-                    _update_timing(tm, c, nz_n, nz_next, nz_d, b, group_of[b], rk, n_ranks, REF, t, True)
+                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, REF, t, True)
                     for i in range(refq_len[c] - 1):
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
@@ -504,10 +480,11 @@ def simulate_kernel(
                             break
                         use_w = False
                     qlen = wq_len[c] if use_w else rq_len[c]
+                    if not use_w and rq_movable[c] == 0:
+                        qlen = 0  # every read-queue transaction targets a full command queue
                     for i in range(qlen):
                         r = wq[c, i] if use_w else rq[c, i]
-                        b = r_bank[r]
-                        qi = b if per_bank_queues else rank_of[b]
+                        qi = r_q[r]
                         if cq_len[c, qi] >= cmd_q_size:
                             continue
                         if use_w:
@@ -534,6 +511,10 @@ def simulate_kernel(
                             for k2 in range(i, rq_len[c] - 1):
                                 rq[c, k2] = rq[c, k2 + 1]
                             rq_len[c] -= 1
+                            rq_per_q[c, qi] -= 1
+                            rq_movable[c] -= 1
+                        if cq_len[c, qi] == cmd_q_size:
+                            rq_movable[c] -= rq_per_q[c, qi]
                         activity = True
                         progress = True
                         moved = True
@@ -570,6 +551,7 @@ def simulate_kernel(
                         if unified:
                             rq[c, rq_len[c]] = r
                             rq_len[c] += 1
+                            _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
                         else:
                             wq[c, wq_len[c]] = r
                             wq_len[c] += 1
@@ -584,6 +566,7 @@ def simulate_kernel(
                     rd_tail[a] = r
                     rq[c, rq_len[c]] = r
                     rq_len[c] += 1
+                    _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
         t += 1
         if progress or accepted:
             last_activity = t

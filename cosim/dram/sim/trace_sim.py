@@ -22,6 +22,7 @@ from cosim.dram.address import AddressMap
 from cosim.dram.constraints import LEVELS, timing_table
 from cosim.dram.energy import energy_breakdown
 from cosim.dram.presets import load_dram_spec
+from cosim.dram.sim.address_ids import dense_address_ids
 from cosim.dram.sim.kernel import (
     C_ACT,
     C_PRE,
@@ -100,10 +101,9 @@ def simulate_trace(spec: DramSpec | str | Path,
     if spec.refresh_policy != "NO_REFRESH":
         refresh_interval = max(1, t["tREFI"] // spec.ranks) if spec.refresh_policy == "RANK_LEVEL_STAGGERED" \
             else t["tREFI"]
-    unique_addrs, addr_id = np.unique(addrs, return_inverse=True)
+    addr_id, n_addrs = dense_address_ids(np.ascontiguousarray(addrs, dtype=np.uint64))
     end_t, added, complete, counters, active, idle, open_count, acts_logged = simulate_kernel(
-        f["ch"], bank, f["ro"], f["co"], writes.astype(np.bool_), arrive, addr_id.astype(np.int64).ravel(),
-        len(unique_addrs),
+        f["ch"], bank, f["ro"], f["co"], writes.astype(np.bool_), arrive, addr_id, n_addrs,
         spec.channels, spec.ranks, spec.banks, spec.queue_structure == "PER_BANK", spec.cmd_queue_size,
         spec.trans_queue_size, spec.unified_queue, t["read_delay"], refresh_interval,
         spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS", closed, spec.hbm_dual_cmd,

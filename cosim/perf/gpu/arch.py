@@ -23,6 +23,10 @@ class ArchTable:
     attn_block_n: int  # keys per inner iteration (prefill)
     decode_block_m: int  # query rows one decode CTA holds (GQA groups are packed into them)
     max_kv_splits: int  # FlashAttention-2 num_splits upper bound
+    # vLLM's serving kernel is FlashAttention-2's varlen API (Ampere; Hopper runs FlashAttention-3), which splits
+    # the keys only for decode with GQA heads packed into rows ("Only apply split-k for decoding", under
+    # seqlenq_ngroups_swapped = q_len 1 and heads > kv_heads, flash_api.cpp mha_varlen_fwd): MHA decode never splits
+    serving_splits_only_gqa: bool = False
 
 
 def decode_block_n(head_dim: int) -> int:
@@ -40,6 +44,7 @@ _AMPERE = ArchTable(
     attn_block_n=64,
     decode_block_m=64,
     max_kv_splits=128,
+    serving_splits_only_gqa=True,
 )
 _HOPPER = ArchTable(
     gemm_tiles=((64, 64), (64, 128), (64, 256), (128, 64), (128, 128), (128, 256),

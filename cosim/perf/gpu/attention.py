@@ -10,10 +10,12 @@ heads of a group are packed as rows of one CTA (FlashAttention-2 swaps ``seqlen_
 so a CTA reads its KV head once. When (requests x KV heads) do not fill the SMs, the keys are split
 over several CTAs (as FlashAttention-2 does in torch SDPA's flash backend and in vLLM: no split once
 the CTAs fill 80 % of the SMs, else the split count that fills whole waves best, taken here as the
-fastest candidate) and a second kernel combines the fp32 partial outputs. Each CTA computes on a padded row
-block, which on tensor cores costs real time for MHA decode. Flash kernels keep several tiles in
-flight per SM (cp.async / TMA pipelines), so unlike simple elementwise kernels they are not limited by
-per-SM bandwidth; each wave pays one DRAM latency to fill its pipeline.
+fastest candidate) and a second kernel combines the fp32 partial outputs; vLLM's FlashAttention-2 varlen
+path (Ampere) splits only GQA decode, so MHA decode there runs one CTA per (request, head) over all keys.
+Each CTA computes on a padded row block, which on tensor cores costs real time for MHA decode. Flash
+kernels keep several tiles in flight per SM (cp.async / TMA pipelines), so unlike simple elementwise
+kernels they are not limited by per-SM bandwidth, and they overlap compute with memory better than a
+GEMM (their own fitted ``attention_overlap``); each wave pays one DRAM latency to fill its pipeline.
 
 ``kernel`` selects the efficiency: "sdpa" (torch SDPA flash backend: FlashAttention-2 kernels on every
 architecture) or "serving" (vLLM: FlashAttention-3 on Hopper, FlashAttention-2 elsewhere).
@@ -82,7 +84,9 @@ def decode_attention_time(
     n_blocks = -(-kv_len // block_n)
     # FlashAttention-2 splits only when the CTAs do not fill the SMs; its split count aims at the
     # fastest whole-wave fill, which we take as the best of the candidate counts (keeps time monotone)
-    limit = 1 if units >= SPLIT_FILL_TARGET * gpu.sm_count else min(arch.max_kv_splits, gpu.sm_count)
+    no_split = units >= SPLIT_FILL_TARGET * gpu.sm_count or (
+        arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
+    limit = 1 if no_split else min(arch.max_kv_splits, gpu.sm_count)
     splits = np.arange(1, limit + 1, dtype=float)
     keys_per_cta = np.minimum(np.ceil(n_blocks / splits) * block_n, kv_len)
     ctas = units * splits
@@ -96,7 +100,7 @@ def decode_attention_time(
     memory = unique / gpu.achieved_bw + l2_hit * kv_total / gpu.l2_bw
     fill = waves * gpu.dram_latency_s * (2.0 if paged else 1.0)
     combine = np.where(splits > 1, gpu.kernel_gap_s + gpu.dram_latency_s, 0.0)  # second kernel: merge partials
-    total = overlap_sum(gpu.overlap, compute, memory) + fill + combine
+    total = overlap_sum(gpu.attn_overlap, compute, memory) + fill + combine
     best = int(np.argmin(total))
     compute, memory = float(compute[best]), float(memory[best])
     overhead = gpu.kernel_gap_s + float(fill[best] + combine[best])
@@ -158,7 +162,7 @@ def prefill_attention_time(
     unique = dram_bytes if dram_bytes is not None else (
         2.0 * batch * q_len * heads * head_dim * elem_bytes + 2.0 * batch * kv_len * kv_heads * head_dim * kv_bytes)
     memory = (1.0 - l2_hit) * unique / gpu.achieved_bw + l2_hit * unique / gpu.l2_bw
-    body = float(overlap_sum(gpu.overlap, compute, memory))
+    body = float(overlap_sum(gpu.attn_overlap, compute, memory))
     waves = -(-units // sms)  # each wave of CTAs fills its pipeline once
     overhead = gpu.kernel_gap_s + waves * gpu.dram_latency_s * (2.0 if paged else 1.0)
     return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead), np.asarray(body + overhead))

@@ -10,7 +10,9 @@ do not drag the physics):
    L2 bandwidth;
 2. each other GEMM dtype (fp8): its achievable share of the tensor peak;
 3. attention (decode and prefill): the flash main loop's share of the tensor peak and each dataset's
-   host-side floor (see ``cosim.perf.gpu.harness``).
+   host-side floor (see ``cosim.perf.gpu.harness``);
+4. memory-bound kernels (norms, rotary, activations, adds, embedding gathers), one operator kind at a time:
+   the bytes an SM keeps in flight (``kernel_model.stream_inflight``), on Vidur's per-kernel CUDA timings.
 
 It prints the values and the YAML to paste into the preset; nothing is written.
 """
@@ -27,9 +29,12 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.perf.gpu.device import GpuView, gpu_view
-from cosim.perf.gpu.harnessed import attention_time, gemm_times
+from cosim.perf.gpu.harnessed import attention_time, gemm_times, without_launch_gaps
+from cosim.perf.gpu.model import streaming_kernel
 from cosim.validate.datasets.registry import harness_of
+from cosim.validate.kernels import kernel_operator
 from cosim.workload.dtypes import DType
+from cosim.workload.ops import Operator
 
 ROBUST_SCALE = 0.05  # soft-L1 switches from quadratic to linear beyond ~5 % log error
 DEFAULT_MAX_POINTS = 4000  # training points per stage (deterministic subsample) to keep a fit under a minute
@@ -56,10 +61,13 @@ FIT_PARAMS: dict[str, FitParam] = {
     "l2_bw": FitParam("kernel_model.l2_bandwidth", "TB/s", 1e12, 1e12, 3e13),
     "sm_bw": FitParam("kernel_model.sm_bandwidth", "GB/s", 1e9, 5e9, 1e12),
     "attention_efficiency": FitParam("kernel_model.attention_efficiency", "", 1.0, 0.05, 1.0),
+    "attention_overlap": FitParam("kernel_model.attention_overlap", "", 1.0, 1.0, 30.0),
 }
 DTYPE_SCALE_PREFIX = "dtype_compute_scale."
 FLOOR_PARAM = FitParam("", "us", 1e-6, 0.0, 5e-5)
 DTYPE_SCALE_PARAM = FitParam("kernel_model.dtype_compute_scale", "", 1.0, 0.2, 1.0)
+INFLIGHT_PREFIX = "stream_inflight."
+INFLIGHT_PARAM = FitParam("kernel_model.stream_inflight", "KiB", 1024.0, 256.0, 1024.0 * 1024.0)
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,10 @@ class StageResult:
 
 def apply(gpu: GpuView, values: dict[str, float]) -> GpuView:
     """A GpuView with fitted values substituted (dtype scales and host floors handled separately)."""
-    plain = {k: v for k, v in values.items() if k in FIT_PARAMS}
+    plain: dict[str, object] = {k: v for k, v in values.items() if k in FIT_PARAMS}
+    inflight = {k[len(INFLIGHT_PREFIX):]: v for k, v in values.items() if k.startswith(INFLIGHT_PREFIX)}
+    if inflight:
+        plain["stream_inflight"] = tuple(sorted((dict(gpu.stream_inflight) | inflight).items()))
     scales = {DType(k[len(DTYPE_SCALE_PREFIX):]): v for k, v in values.items() if k.startswith(DTYPE_SCALE_PREFIX)}
     if scales:
         merged = dict(gpu.dtype_compute_scale) | scales
@@ -102,7 +113,9 @@ def predict_points(gpu: GpuView, points: Sequence[Point], values: dict[str, floa
     if gemm_idx:
         out[gemm_idx] = _predict_gemms(view, [points[i] for i in gemm_idx])
     for i, p in enumerate(points):
-        if p.kind != "gemm":
+        if p.kind == STREAM_KIND:
+            out[i] = _predict_streaming(view, p)
+        elif p.kind != "gemm":
             out[i] = _predict_attention(view, p)
     floors = np.array([values.get(FLOOR_PREFIX + p.dataset, harness_of(p.dataset).host_floor_s or 0.0)
                        for p in points])
@@ -124,6 +137,18 @@ def _predict_attention(gpu: GpuView, p: Point) -> float:
     return attention_time(gpu, harness_of(p.dataset), p.kind, p.params)
 
 
+def stream_operator(p: Point) -> Operator:
+    """The standalone kernel a measured ``elementwise`` record timed (as ``cosim validate`` builds it)."""
+    q = p.params
+    head_dim = int(q["head_dim"]) if "head_dim" in q else None
+    return kernel_operator(str(q["op"]), int(q["tokens"]), int(q["hidden"]), q.get("dtype", "bf16"), head_dim=head_dim)
+
+
+def _predict_streaming(gpu: GpuView, p: Point) -> float:
+    t = float(streaming_kernel(stream_operator(p), gpu).latency_s)
+    return without_launch_gaps(gpu, harness_of(p.dataset), t, 1)
+
+
 # ---- fitting ---------------------------------------------------------------------------------------------
 
 
@@ -132,12 +157,26 @@ def _bounds(name: str) -> FitParam:
         return FLOOR_PARAM
     if name.startswith(DTYPE_SCALE_PREFIX):
         return DTYPE_SCALE_PARAM
+    if name.startswith(INFLIGHT_PREFIX):
+        return INFLIGHT_PARAM
     return FIT_PARAMS[name]
 
 
 def _lower(gpu: GpuView, name: str) -> float:
     """L2 is never slower than the HBM behind it; other bounds are fixed."""
     return max(_bounds(name).lower, gpu.hbm_bw) if name == "l2_bw" else _bounds(name).lower
+
+
+def saturating_inflight(gpu: GpuView) -> float:
+    """Bytes in flight per SM beyond which a streaming kernel is HBM-bound (more changes nothing)."""
+    return gpu.achieved_bw * gpu.dram_latency_s / gpu.sm_count
+
+
+def _upper(gpu: GpuView, name: str) -> float:
+    """In-flight bytes stop at saturation (a flat residual would let the fit wander); other bounds are fixed."""
+    if name.startswith(INFLIGHT_PREFIX):
+        return max(min(_bounds(name).upper, saturating_inflight(gpu)), 2.0 * _bounds(name).lower)
+    return _bounds(name).upper
 
 
 def fit(gpu: GpuView, points: Sequence[Point], names: Sequence[str], start: dict[str, float],
@@ -149,7 +188,7 @@ def fit(gpu: GpuView, points: Sequence[Point], names: Sequence[str], start: dict
     measured = np.array([p.measured_s for p in points])
     scales = np.array([_bounds(n).unit_scale for n in names])
     lower = np.array([_lower(gpu, n) for n in names]) / scales
-    upper = np.array([_bounds(n).upper for n in names]) / scales
+    upper = np.array([_upper(gpu, n) for n in names]) / scales
     x0 = np.clip(np.array([start[n] for n in names]) / scales, lower, upper)
 
     def residual(x: np.ndarray) -> np.ndarray:
@@ -164,15 +203,20 @@ def fit(gpu: GpuView, points: Sequence[Point], names: Sequence[str], start: dict
 
 
 def start_values(gpu: GpuView) -> dict[str, float]:
-    return {name: float(getattr(gpu, name)) for name in FIT_PARAMS}
+    values = {name: float(getattr(gpu, name)) for name in FIT_PARAMS if name != "attention_overlap"}
+    return values | {"attention_overlap": gpu.attn_overlap}
 
 
 # ---- data ------------------------------------------------------------------------------------------------
 
-GEMM_KIND, DECODE_KIND, PREFILL_KIND = "gemm", "attention_decode", "attention_prefill"
+GEMM_KIND, DECODE_KIND, PREFILL_KIND, STREAM_KIND = "gemm", "attention_decode", "attention_prefill", "elementwise"
 # Kernel tables the physics is fitted on: their collectors (and so their harnesses) are documented and they
-# sweep shapes densely. Profiles of eager modules and serving engines are validated, never fitted on.
-CALIBRATION_PREFIXES = ("aiconfigurator-",)
+# sweep shapes densely. Profiles of eager modules and serving engines are validated, never fitted on, except
+# Vidur's per-kernel CUDA timings of standalone memory-bound kernels (aiconfigurator has none).
+CALIBRATION_PREFIXES: dict[str, tuple[str, ...]] = {
+    GEMM_KIND: ("aiconfigurator-",), DECODE_KIND: ("aiconfigurator-",), PREFILL_KIND: ("aiconfigurator-",),
+    STREAM_KIND: ("vidur-",),
+}
 
 
 def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None, *,
@@ -187,9 +231,11 @@ def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = 
     from cosim.validate.measurement import is_holdout
 
     out: list[Point] = []
-    for name in sorted(n for n in DATASETS if n.startswith(CALIBRATION_PREFIXES)):
+    prefixes = tuple({prefix for kind in kinds for prefix in CALIBRATION_PREFIXES.get(kind, ())})
+    for name in sorted(n for n in DATASETS if n.startswith(prefixes)):
         for m in load_dataset(name, peer_root):
-            if m.device == device and m.kind in kinds and is_holdout(m) == holdout:
+            if (m.device == device and m.kind in kinds and name.startswith(CALIBRATION_PREFIXES[m.kind])
+                    and is_holdout(m) == holdout):
                 out.append(Point(m.dataset, m.kind, dict(m.params), m.measured_s))
     return out
 
@@ -209,7 +255,7 @@ def subsample(points: Sequence[Point], max_points: int) -> list[Point]:
 # both, so the remaining scale is the share of the doubled fp8 peak those kernels reach.
 FITTED_DTYPE_SCALES: tuple[DType, ...] = (DType.FP8,)
 GEMM_PARAMS = ("compute_efficiency", "memory_efficiency", "kernel_gap_s", "dram_latency_s", "overlap", "l2_bw")
-ATTENTION_PARAMS = ("attention_efficiency",)
+ATTENTION_PARAMS = ("attention_efficiency", "attention_overlap")
 
 
 def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAULT_MAX_POINTS) -> list[StageResult]:
@@ -236,6 +282,14 @@ def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAUL
         fitted, err = fit(gpu, attn, names, values | dict.fromkeys(floors, 5e-6), fixed=values)
         values |= fitted
         stages.append(StageResult("attention", fitted, len(attn), err, sorted({p.dataset for p in attn})))
+    streams = [p for p in points if p.kind == STREAM_KIND]
+    for kind in sorted({stream_operator(p).kind.value for p in streams}):
+        chosen = subsample([p for p in streams if stream_operator(p).kind.value == kind], max_points)
+        name = INFLIGHT_PREFIX + kind
+        fitted, err = fit(apply(gpu, values), chosen, [name], values | {name: 0.5 * saturating_inflight(
+            apply(gpu, values))}, fixed=values)
+        values |= fitted
+        stages.append(StageResult(f"streaming {kind}", fitted, len(chosen), err, sorted({p.dataset for p in chosen})))
     return stages
 
 
@@ -252,6 +306,7 @@ def yaml_snippet(stages: Sequence[StageResult], architecture: str | None, device
     """The preset lines to paste, each with a comment naming the data and the fit."""
     lines: dict[str, list[str]] = {"": [], "efficiency": [], "kernel_model": []}
     scales: list[str] = []
+    inflight: list[str] = []
     for stage in stages:
         note = f"# fitted: {', '.join(stage.datasets)}, 70 % train split, cosim calibrate gpu --device {device}"
         for name, value in stage.values.items():
@@ -259,6 +314,9 @@ def yaml_snippet(stages: Sequence[StageResult], architecture: str | None, device
                 continue
             if name.startswith(DTYPE_SCALE_PREFIX):
                 scales.append(f"    {name[len(DTYPE_SCALE_PREFIX):]}: {value:.3f}  {note}")
+                continue
+            if name.startswith(INFLIGHT_PREFIX):
+                inflight.append(f"    {name[len(INFLIGHT_PREFIX):]}: {_display(name, value)}  {note}")
                 continue
             section, _, key = FIT_PARAMS[name].yaml_key.rpartition(".")
             lines[section].append(f"{'  ' if section else ''}{key}: {_display(name, value)}  {note}")
@@ -268,10 +326,12 @@ def yaml_snippet(stages: Sequence[StageResult], architecture: str | None, device
     out += lines[""]
     if lines["efficiency"]:
         out += ["efficiency:", *lines["efficiency"]]
-    if lines["kernel_model"] or scales:
+    if lines["kernel_model"] or scales or inflight:
         out += ["kernel_model:", *lines["kernel_model"]]
         if scales:
             out += ["  dtype_compute_scale:", *scales]
+        if inflight:
+            out += ["  stream_inflight:  # bytes in flight per SM", *inflight]
         datasets = sorted({d for s in stages for d in s.datasets})
         out.append(f"  calibrated_on: {', '.join(datasets)} (70 % train split)  # provenance of the values above")
     return "\n".join(out)
@@ -296,7 +356,7 @@ def run(device: str, *, peer_root: Path | None = None, max_points: int = DEFAULT
     if getattr(spec, "sm_count", None) is None:
         raise CosimInputError(f"{device!r} is not a GPU preset", field="device")
     gpu = gpu_view(spec.caps(), spec)
-    points = training_points(device, (GEMM_KIND, DECODE_KIND, PREFILL_KIND), peer_root)
+    points = training_points(device, (GEMM_KIND, DECODE_KIND, PREFILL_KIND, STREAM_KIND), peer_root)
     if not points:
         raise CosimInputError(f"no measured GEMM or attention data for {device!r} (is ../shared/peer_data there?)",
                               field="device")

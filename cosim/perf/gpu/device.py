@@ -47,11 +47,17 @@ class GpuView:
     sdpa_attention_efficiency: float
     architecture: GpuArchitecture | None = None
     dtype_compute_scale: tuple[tuple[DType, float], ...] = ()
+    stream_inflight: tuple[tuple[str, float], ...] = ()  # (operator kind, bytes in flight per SM)
+    attention_overlap: float | None = None  # flash attention's compute/memory overlap (None: ``overlap``)
     caps: DeviceCaps | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def arch(self) -> ArchTable:
         return arch_table(self.architecture)
+
+    @property
+    def attn_overlap(self) -> float:
+        return self.overlap if self.attention_overlap is None else self.attention_overlap
 
     @property
     def achieved_bw(self) -> float:
@@ -67,9 +73,16 @@ class GpuView:
         """Tensor-core peak for ``dtype`` scaled by how much of it that dtype's kernels can use."""
         return self.peak(ComputeUnit.MATRIX, dtype) * dict(self.dtype_compute_scale).get(dtype, 1.0)
 
-    def stream_bw(self, active_sms: np.ndarray | float) -> np.ndarray | float:
-        """HBM bandwidth reached by ``active_sms`` SMs streaming at once (per-SM in-flight limit)."""
-        return np.minimum(self.achieved_bw, np.maximum(active_sms, 1.0) * self.sm_bw)
+    def sm_stream_bw(self, kind: str | None = None) -> float:
+        """Bytes/s one SM streams in a kernel of operator ``kind``: in-flight bytes / DRAM latency when fitted."""
+        inflight = dict(self.stream_inflight).get(str(kind)) if kind is not None else None
+        if inflight is None or self.dram_latency_s <= 0:
+            return self.sm_bw
+        return inflight / self.dram_latency_s
+
+    def stream_bw(self, active_sms: np.ndarray | float, kind: str | None = None) -> np.ndarray | float:
+        """HBM bandwidth reached by ``active_sms`` SMs streaming at once (per-SM in-flight limit, Little's law)."""
+        return np.minimum(self.achieved_bw, np.maximum(active_sms, 1.0) * self.sm_stream_bw(kind))
 
 
 def gpu_view(caps: DeviceCaps, spec: Any = None) -> GpuView:
@@ -98,6 +111,8 @@ def gpu_view(caps: DeviceCaps, spec: Any = None) -> GpuView:
         sdpa_attention_efficiency=km.sdpa_attention_efficiency,
         architecture=getattr(spec, "architecture", None),
         dtype_compute_scale=tuple(sorted(km.dtype_compute_scale.items())),
+        attention_overlap=km.attention_overlap,
+        stream_inflight=tuple(sorted((str(k), float(v)) for k, v in km.stream_inflight.items())),
         caps=caps,
     )
 

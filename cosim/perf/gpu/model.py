@@ -78,9 +78,21 @@ def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
     return prefill_attention_time(gpu, q_len=q, kv_len=kv, causal=True, **common)
 
 
-def _streaming(op: Operator, gpu: GpuView) -> KernelTime:
+# attrs marking one step of a chain of plain PyTorch kernels (fp32 RMSNorm, chunk/cat rotary): those are
+# PyTorch's vectorized elementwise/reduction kernels, not the single fused kernel the kind's in-flight bytes
+# were fitted on, so they stream at the generic per-SM bandwidth
+GENERIC_STEP_ATTRS = ("norm_step", "rotary_step")
+
+
+def stream_class(op: Operator) -> str | None:
+    """Which fitted in-flight class a memory-bound op streams with (None: generic vectorized kernel)."""
+    return None if any(a in op.attrs for a in GENERIC_STEP_ATTRS) else op.kind.value
+
+
+def streaming_kernel(op: Operator, gpu: GpuView) -> KernelTime:
+    """A memory-bound operator (norm, rotary, elementwise, embedding, ...) at its kind's achieved bandwidth."""
     flops = op.flops + float(op.attrs.get("vector_flops", 0.0))
-    return streaming_time(gpu, op.bytes, flops, gpu.peak(ComputeUnit.VECTOR, op.dtype))
+    return streaming_time(gpu, op.bytes, flops, gpu.peak(ComputeUnit.VECTOR, op.dtype), stream_class(op))
 
 
 def _overlapped_roofline(op: Operator, gpu: GpuView) -> KernelTime:
@@ -100,13 +112,13 @@ KERNEL_FORMULAS: dict[OpKind, KernelFormula] = {
     OpKind.ATTENTION_SCORE: _eager_attention_matmul,
     OpKind.ATTENTION_CONTEXT: _eager_attention_matmul,
     OpKind.FUSED_ATTENTION: _fused_attention,
-    OpKind.SOFTMAX: _streaming,
-    OpKind.NORM: _streaming,
-    OpKind.ROTARY: _streaming,
-    OpKind.ELEMENTWISE: _streaming,
-    OpKind.RESIDUAL_ADD: _streaming,
-    OpKind.KV_CACHE_WRITE: _streaming,
-    OpKind.EMBEDDING: _streaming,
+    OpKind.SOFTMAX: streaming_kernel,
+    OpKind.NORM: streaming_kernel,
+    OpKind.ROTARY: streaming_kernel,
+    OpKind.ELEMENTWISE: streaming_kernel,
+    OpKind.RESIDUAL_ADD: streaming_kernel,
+    OpKind.KV_CACHE_WRITE: streaming_kernel,
+    OpKind.EMBEDDING: streaming_kernel,
     OpKind.MOE_EXPERTS: _overlapped_roofline,
 }
 

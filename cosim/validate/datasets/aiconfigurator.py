@@ -50,13 +50,13 @@ ATTN_DTYPES = {"bfloat16": "bf16", "float16": "fp16"}
 HARNESSES: dict[str, Harness] = {
     "aiconfigurator-h100-gemm": Harness(warm_inputs=True, weight_copies=6, vllm_fp8_linear=True),
     "aiconfigurator-a100-gemm": Harness(weight_copies=6),  # fits show no warm-input speed-up on this table
-    "aiconfigurator-h100-attention-decode": Harness(warm_inputs=True, host_floor_s=6.28e-6, paged_kv=True,
+    "aiconfigurator-h100-attention-decode": Harness(warm_inputs=True, host_floor_s=6.31e-6, paged_kv=True,
                                                     attention_kernel="serving"),
-    "aiconfigurator-a100-attention-decode": Harness(warm_inputs=True, host_floor_s=10.0e-6, paged_kv=True,
+    "aiconfigurator-a100-attention-decode": Harness(warm_inputs=True, host_floor_s=10.46e-6, paged_kv=True,
                                                     attention_kernel="serving"),
-    "aiconfigurator-h100-attention-prefill": Harness(warm_inputs=True, host_floor_s=6.10e-6, paged_kv=True,
+    "aiconfigurator-h100-attention-prefill": Harness(warm_inputs=True, host_floor_s=6.13e-6, paged_kv=True,
                                                      writes_kv_cache=True, attention_kernel="serving"),
-    "aiconfigurator-a100-attention-prefill": Harness(warm_inputs=True, host_floor_s=4.74e-6, paged_kv=True,
+    "aiconfigurator-a100-attention-prefill": Harness(warm_inputs=True, host_floor_s=4.98e-6, paged_kv=True,
                                                      writes_kv_cache=True, attention_kernel="serving"),
 }
 

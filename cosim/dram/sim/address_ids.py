@@ -1,0 +1,45 @@
+"""Dense ids for trace addresses (numba hash table): the controller's pending-read/write tables index by them.
+
+`np.unique(..., return_inverse=True)` sorts (O(n log n)) and was a tenth of a short simulation's wall time;
+the ids only need to be equal for equal addresses, so an open-addressing table in first-seen order does it
+in one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # no stored address can be this: capacities are far below 2**64 bytes
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing multiplier (2**64 / golden ratio)
+
+
+@njit(cache=True)
+def dense_address_ids(addrs):
+    """(ids, count): ids[i] == ids[j] iff addrs[i] == addrs[j], ids in 0..count-1 by first appearance."""
+    n = addrs.shape[0]
+    bits = 1
+    while (1 << bits) < 2 * n + 2:
+        bits += 1
+    mask = np.uint64((1 << bits) - 1)
+    shift = np.uint64(64 - bits)
+    keys = np.full(1 << bits, _EMPTY, np.uint64)
+    vals = np.zeros(1 << bits, np.int64)
+    ids = np.empty(n, np.int64)
+    count = 0
+    for i in range(n):
+        a = addrs[i]
+        slot = (a * _MIX) >> shift
+        while True:
+            k = keys[slot]
+            if k == a:
+                ids[i] = vals[slot]
+                break
+            if k == _EMPTY:
+                keys[slot] = a
+                vals[slot] = count
+                ids[i] = count
+                count += 1
+                break
+            slot = (slot + np.uint64(1)) & mask
+    return ids, count
