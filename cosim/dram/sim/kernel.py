@@ -3,10 +3,15 @@
 
 One call simulates every channel of a memory system cycle by cycle, but jumps over cycles in which
 nothing can happen (no command ready, no arrival, no refresh due): the next event time is a lower bound
-computed from the earliest-issue times, so skipping never changes the result. Three caches keep busy cycles
+computed from the earliest-issue times, so skipping never changes the result. Caches keep busy cycles
 cheap without changing results: earliest-issue limits are kept per level (bank, bank group, rank, other
-ranks) instead of per bank, each command queue remembers a lower bound on when it can next issue (reset when
-its bank or its contents change), and a channel whose last scan found nothing skips scanning until then.
+ranks) instead of per bank, and an issued command raises them with one fixed-length max per level; each
+command queue remembers a lower bound on when it can next issue (reset when its bank or its contents change,
+INF when empty), so a scan visits only the queues whose bound has come (a bit mask, in round-robin order);
+a channel whose last scan found nothing skips scanning until then; per-bank queues stop at the head when
+their bank is closed (every entry needs the same ACT) and skip misses behind the head (blocked); the read
+queue is not searched when no transaction in it has room in its command queue; power states are summed
+per interval at row opens and closes rather than per cycle.
 
 Per tick and channel, in DRAMsim3's order: refresh bookkeeping; one command (a pending refresh's PRE/REF
 first, otherwise the first ready command of the next per-bank/per-rank queue in round-robin order, with
@@ -74,6 +79,43 @@ def _ready(tm, c, b, grp, rk, cmd):
     return max(max(tm[c, 0, b, cmd], tm[c, 1, grp, cmd]), max(tm[c, 2, rk, cmd], tm[c, 3, rk, cmd]))
 
 
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_DEBRUIJN_INDEX = np.zeros(64, np.int64)  # lowest set bit of x: _DEBRUIJN_INDEX[(low_bit(x) * _DEBRUIJN) >> 58]
+for _i in range(64):
+    _DEBRUIJN_INDEX[((1 << _i) * int(_DEBRUIJN) % 2**64) >> 58] = _i
+MASK_QUEUES = 64  # up to this many queues per channel the candidates come from a one-word bit mask
+
+
+@njit(cache=True)
+def _mask_candidates(q_ready, c, last, t, cand):
+    """`_round_robin_candidates` for <= 64 queues: a vectorizable pass builds a bit mask of the ready queues,
+    then only its set bits (a few) are visited, rotated so that the order starts after `last`."""
+    nq = q_ready.shape[1]
+    mask = np.uint64(0)
+    waiting = INF
+    for qi in range(nq):
+        v = q_ready[c, qi]
+        mask |= np.uint64(v <= t) << np.uint64(qi)
+        waiting = min(waiting, v if v > t else INF)
+    start = last + 1
+    if start >= nq:
+        start = 0
+    rot = mask
+    if start > 0:
+        s = np.uint64(start)
+        rot = (mask >> s) | ((mask & ((np.uint64(1) << s) - np.uint64(1))) << np.uint64(nq - start))
+    n = 0
+    while rot != np.uint64(0):
+        low = rot & (~rot + np.uint64(1))
+        qi = start + _DEBRUIJN_INDEX[(low * _DEBRUIJN) >> np.uint64(58)]
+        if qi >= nq:
+            qi -= nq
+        cand[n] = qi
+        n += 1
+        rot ^= low
+    return n, waiting
+
+
 @njit(cache=True)
 def _round_robin_candidates(q_ready, c, last, t, cand):
     """Queues whose issue bound has come (q_ready <= t), in round-robin order after `last`, into `cand`.
@@ -96,6 +138,25 @@ def _round_robin_candidates(q_ready, c, last, t, cand):
         n += v <= t
         waiting = min(waiting, v if v > t else INF)
     return n, waiting
+
+
+@njit(cache=True)
+def _change_open_count(open_count, since, active, idle, c, rk, delta, t):
+    """Open rows of a rank change at cycle t: close the interval [since, t) in the state it had.
+
+    Counting power states per cycle (DRAMsim3 does) is a loop over ranks every simulated cycle; the state
+    only changes when a row opens or closes, so intervals are summed at those changes instead (delta 0
+    flushes at the end of the run). Cycle t itself counts in the new state, as in the per-cycle count.
+    """
+    before = open_count[c, rk]
+    after = before + delta
+    if (before == 0) != (after == 0) or delta == 0:
+        if before == 0:
+            idle[c, rk] += t - since[c, rk]
+        else:
+            active[c, rk] += t - since[c, rk]
+        since[c, rk] = t
+    open_count[c, rk] = after
 
 
 @njit(cache=True)
@@ -174,6 +235,7 @@ def simulate_kernel(
     cq_total = np.zeros(n_ch, np.int64)
     rq = np.zeros((n_ch, trans_q_size), np.int64)
     rq_len = np.zeros(n_ch, np.int64)
+    rq_q = np.zeros((n_ch, trans_q_size), np.int64)  # command queue of each read-queue entry
     wq = np.zeros((n_ch, trans_q_size), np.int64)
     wq_len = np.zeros(n_ch, np.int64)
     write_draining = np.zeros(n_ch, np.int64)
@@ -200,6 +262,7 @@ def simulate_kernel(
     n_act_log = 0
     active_cycles = np.zeros((n_ch, n_ranks), np.int64)
     idle_cycles = np.zeros((n_ch, n_ranks), np.int64)
+    state_since = np.zeros((n_ch, n_ranks), np.int64)  # power state counted lazily: unchanged since this cycle
 
     r_q = r_bank if per_bank_queues else rank_of[r_bank]  # command queue of each request
     added = np.full(n, -1, np.int64)
@@ -290,7 +353,10 @@ def simulate_kernel(
                 cand_k = -1
                 if second == 1 or issued_cmd < 0:
                     qi = queue_idx[c]
-                    n_cand, waiting = _round_robin_candidates(q_ready, c, qi, t, cand)
+                    if nq <= MASK_QUEUES:
+                        n_cand, waiting = _mask_candidates(q_ready, c, qi, t, cand)
+                    else:
+                        n_cand, waiting = _round_robin_candidates(q_ready, c, qi, t, cand)
                     min_ready = min(min_ready, waiting)
                     for j in range(n_cand):
                         qi = cand[j]
@@ -422,7 +488,7 @@ def simulate_kernel(
                     if issued_cmd == RDA or issued_cmd == WRA:
                         bank_open[c, b] = 0
                         row_hits[c, b] = 0
-                        open_count[c, rk] -= 1
+                        _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
                     else:
                         row_hits[c, b] += 1
                     _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
@@ -438,12 +504,12 @@ def simulate_kernel(
                     bank_open[c, b] = 1
                     open_row[c, b] = r_row[r]
                     row_hits[c, b] = 0
-                    open_count[c, rk] += 1
+                    _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, 1, t)
                     _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, ACT, t, False)
                 elif issued_cmd == PRE:
                     counters[c, C_PRE] += 1
                     if bank_open[c, b] == 1:
-                        open_count[c, rk] -= 1
+                        _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
                     bank_open[c, b] = 0
                     row_hits[c, b] = 0
                     _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, PRE, t, False)
@@ -456,12 +522,6 @@ def simulate_kernel(
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
                     in_ref[c] = 0
-            # ---- power-state counting
-            for rk in range(n_ranks):
-                if open_count[c, rk] == 0:
-                    idle_cycles[c, rk] += 1
-                else:
-                    active_cycles[c, rk] += 1
             # ---- ScheduleTransaction
             if sched_valid[c] == 0:
                 moved = False
@@ -480,9 +540,13 @@ def simulate_kernel(
                             break
                         use_w = False
                     qlen = wq_len[c] if use_w else rq_len[c]
-                    if not use_w and rq_movable[c] == 0:
-                        qlen = 0  # every read-queue transaction targets a full command queue
-                    for i in range(qlen):
+                    first = 0
+                    if not use_w:
+                        if rq_movable[c] == 0:
+                            qlen = 0  # every read-queue transaction targets a full command queue
+                        while first < qlen and cq_len[c, rq_q[c, first]] >= cmd_q_size:
+                            first += 1  # tight skip over transactions whose command queue is full
+                    for i in range(first, qlen):
                         r = wq[c, i] if use_w else rq[c, i]
                         qi = r_q[r]
                         if cq_len[c, qi] >= cmd_q_size:
@@ -510,6 +574,7 @@ def simulate_kernel(
                         else:
                             for k2 in range(i, rq_len[c] - 1):
                                 rq[c, k2] = rq[c, k2 + 1]
+                                rq_q[c, k2] = rq_q[c, k2 + 1]
                             rq_len[c] -= 1
                             rq_per_q[c, qi] -= 1
                             rq_movable[c] -= 1
@@ -550,6 +615,7 @@ def simulate_kernel(
                         wr_pending[a] = 1
                         if unified:
                             rq[c, rq_len[c]] = r
+                            rq_q[c, rq_len[c]] = r_q[r]
                             rq_len[c] += 1
                             _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
                         else:
@@ -565,6 +631,7 @@ def simulate_kernel(
                     rd_pending[a] = r
                     rd_tail[a] = r
                     rq[c, rq_len[c]] = r
+                    rq_q[c, rq_len[c]] = r_q[r]
                     rq_len[c] += 1
                     _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
         t += 1
@@ -594,12 +661,8 @@ def simulate_kernel(
         if max_cycles >= 0 and nxt > max_cycles:
             nxt = max_cycles
         if nxt > t:
-            span = nxt - t
-            for c in range(n_ch):
-                for rk in range(n_ranks):
-                    if open_count[c, rk] == 0:
-                        idle_cycles[c, rk] += span
-                    else:
-                        active_cycles[c, rk] += span
             t = nxt
+    for c in range(n_ch):  # cycles since each rank's last power-state change
+        for rk in range(n_ranks):
+            _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, 0, t)
     return t, added, complete, counters, active_cycles, idle_cycles, open_count, act_log[:n_act_log]

@@ -19,11 +19,20 @@ GEMM (their own fitted ``attention_overlap``); each wave pays one DRAM latency t
 
 ``kernel`` selects the efficiency: "sdpa" (torch SDPA flash backend: FlashAttention-2 kernels on every
 architecture) or "serving" (vLLM: FlashAttention-3 on Hopper, FlashAttention-2 elsewhere).
+
+FlashAttention-2's prefill kernel for head_dim 128 (``Flash_fwd_kernel_traits<128, 128, 64, 4>`` on sm80/sm90)
+runs 4-warp CTAs on a grid (query block, batch, head) with no persistent scheduler: two CTAs share an SM
+(register file), each at half its rate, and the hardware hands out CTAs in grid order, so a causal grid
+ends with the heaviest row blocks of the last heads. When there are more CTAs than SMs the "sdpa" prefill
+is therefore timed by list-scheduling the CTAs in grid order on two half-speed slots per SM (its tail is
+what a batch-1 prefill sees); with at most one CTA per SM each runs alone at the full rate.
 """
 
 from __future__ import annotations
 
+import heapq
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +42,7 @@ from cosim.perf.gpu.device import GpuView, overlap_sum
 from cosim.perf.gpu.gemm import PARTIAL_BYTES, KernelTime
 
 SPLIT_FILL_TARGET = 0.8  # FA2: no split once the CTAs fill 80 % of the SMs
+FA2_CTAS_PER_SM = 2  # FA2 forward hdim 128 (4 warps, 64 KB smem): two CTAs resident per SM (register file)
 
 
 class AttentionKernel(StrEnum):
@@ -117,6 +127,26 @@ def causal_key_visits(q_len: int, kv_len: int, block_m: int) -> tuple[float, flo
     return float(total), float(min(kv_len, prefix + blocks * block_m))
 
 
+def causal_row_visits(q_len: int, kv_len: int, block_m: int) -> tuple[int, ...]:
+    """Keys each causal query row block visits, in grid order (block 0 first; prefix = kv_len - q_len)."""
+    prefix = kv_len - q_len
+    return tuple(min(kv_len, prefix + (m + 1) * block_m) for m in range(-(-q_len // block_m)))
+
+
+@lru_cache(maxsize=4096)
+def grid_order_makespan(row_visits: tuple[int, ...], repeats: int, slots: int) -> float:
+    """Key-visits of the last CTA to finish when ``repeats`` copies of ``row_visits`` (grid order: query block
+    fastest) are handed, in order, to whichever of ``slots`` equal slots frees first."""
+    free = [0.0] * slots
+    end = 0.0
+    for _ in range(repeats):
+        for visits in row_visits:
+            done = heapq.heappop(free) + visits
+            end = max(end, done)
+            heapq.heappush(free, done)
+    return end
+
+
 def prefill_attention_time(
     gpu: GpuView,
     *,
@@ -159,6 +189,11 @@ def prefill_attention_time(
     # causal blocks differ in length and are scheduled heaviest first; equal blocks run in whole waves
     ragged = causal and not pack
     compute = max(work / sms, heaviest * per_key) if ragged else float(np.ceil(units / sms)) * heaviest * per_key
+    if ragged and AttentionKernel.parse(kernel) is AttentionKernel.SDPA and units > sms:
+        # FlashAttention-2 grid: two CTAs per SM at half rate each, handed out in grid order
+        rows_visits = causal_row_visits(q_len, kv_len, bm)
+        slots = FA2_CTAS_PER_SM * sms
+        compute = FA2_CTAS_PER_SM * per_key * grid_order_makespan(rows_visits, batch * row_heads, slots)
     unique = dram_bytes if dram_bytes is not None else (
         2.0 * batch * q_len * heads * head_dim * elem_bytes + 2.0 * batch * kv_len * kv_heads * head_dim * kv_bytes)
     memory = (1.0 - l2_hit) * unique / gpu.achieved_bw + l2_hit * unique / gpu.l2_bw

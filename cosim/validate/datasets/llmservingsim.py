@@ -49,6 +49,11 @@ ATTENTION = ("llmservingsim-h100-llama3.1-70b-tp4-attention", "Llama-3.1-70B/tp4
 # efficiency cosim calls "sdpa").
 # layers.csv times Hugging Face Llama modules one by one in eager mode; its "attn" module (the sdpa attention
 # interface) expands the GQA K/V heads to every query head (repeat_kv: two copy kernels) before torch SDPA.
+# The profiler (llm_profile/profiler/layers/main.py, utils/record_function_tracer.py) runs 10 warm-up passes,
+# then sums the GPU durations of the kernels launched inside each record_function range (median of the
+# repeats); prefill passes no attention mask and an empty DynamicCache, so SDPA gets is_causal and its flash
+# backend: the attn times dip at every multiple of 128 tokens (FlashAttention-2's even-tile path, 128-row
+# blocks) and step every 64 keys. Its batch-1 grids leave the grid-order tail cosim.perf.gpu.attention models.
 LAYERS_HARNESS = Harness(repeats_kv_heads=True, attention_kernel="sdpa")
 ATTENTION_HARNESS = Harness(kernel_durations_only=True, paged_kv=True, attention_kernel="sdpa")
 

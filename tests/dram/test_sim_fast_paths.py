@@ -1,0 +1,108 @@
+"""The trace simulator's speed-ups must choose exactly what the plain versions choose.
+
+- `dense_address_ids` (hash table) partitions addresses like `np.unique(..., return_inverse=True)`;
+- `_mask_candidates` (bit mask, <= 64 queues) lists the same queues in the same round-robin order as the
+  plain pass `_round_robin_candidates` (kept for channels with more queues), with the same wake-up bound;
+- the trace reader's byte-class tables accept and reject the same lines as the plain Python parser.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cosim.dram.sim.address_ids import dense_address_ids
+from cosim.dram.sim.kernel import INF, _mask_candidates, _round_robin_candidates
+from cosim.dram.trace import parse_trace
+from cosim.dram.trace_fast import parse_dramsim3_bytes
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**40), min_size=1, max_size=300), st.integers(1, 8))
+def test_dense_ids_partition_like_unique(values, spread):
+    addrs = (np.array(values, dtype=np.uint64) // np.uint64(spread)) * np.uint64(64)  # force repeats
+    ids, count = dense_address_ids(addrs)
+    uniq, inverse = np.unique(addrs, return_inverse=True)
+    assert count == len(uniq)
+    assert ids.min() == 0 and ids.max() == count - 1
+    # equal addresses <-> equal ids: the id -> unique-address map is a bijection
+    pairs = set(zip(ids.tolist(), inverse.ravel().tolist(), strict=True))
+    assert len(pairs) == count
+
+
+_BOUNDS = st.sampled_from([0, 3, 49, 50, 51, 90, int(INF)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), st.integers(1, 64))
+def test_mask_candidates_match_plain_round_robin(data, nq):
+    q_ready = np.array([data.draw(st.lists(_BOUNDS, min_size=nq, max_size=nq)) for _ in range(2)], np.int64)
+    last = data.draw(st.integers(0, nq - 1))
+    t = 50
+    a = np.zeros(nq, np.int64)
+    b = np.zeros(nq, np.int64)
+    na, wait_a = _mask_candidates(q_ready, 1, last, t, a)
+    nb, wait_b = _round_robin_candidates(q_ready, 1, last, t, b)
+    assert (na, wait_a) == (nb, wait_b)
+    assert a[:na].tolist() == b[:nb].tolist()
+    expected = [q for q in [*range(last + 1, nq), *range(last + 1)] if q_ready[1, q] <= t]
+    assert a[:na].tolist() == expected
+
+
+_TOKENS = ["0x1f", "0X2A", "123", "READ", "write", "WRIT", " ", "\t", "#c", "7", "0x", "zz", "G", "@", "é",
+           "0x1ffffffffffffffff", "99999999999999999999"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**34), st.sampled_from(["READ", "WRITE", "read"]),
+                          st.lists(st.tuples(st.integers(0, 40), st.sampled_from(_TOKENS)), max_size=2)),
+                min_size=1, max_size=12))
+def test_fast_reader_agrees_with_plain_parser(tmp_path_factory, lines):
+    """Mutated lines: the compiled reader either returns what the plain parser returns or defers to it."""
+    text_lines = []
+    for i, (addr, op, edits) in enumerate(lines):
+        line = f"0x{addr:x} {op} {i}"
+        for pos, tok in edits:
+            line = line[:pos] + tok + line[pos:]
+        text_lines.append(line)
+    path = tmp_path_factory.mktemp("trace") / "t.trace"
+    path.write_text("\n".join(text_lines) + "\n", encoding="utf-8")
+    a, w, c, count, bad = parse_dramsim3_bytes(np.frombuffer(path.read_bytes(), np.uint8), -1)
+    if bad:
+        return  # the plain parser words (or, if more lenient, accepts) the line: nothing to compare
+    plain = _plain_parse(text_lines)
+    assert plain is not None, "compiled reader accepted a line the plain grammar rejects"
+    pa, pw, pc = plain
+    assert a[:count].tolist() == pa and w[:count].tolist() == pw and c[:count].tolist() == pc
+    # and the public entry point returns the same arrays
+    ta, tw, tc = parse_trace(path)
+    assert ta.tolist() == pa and tw.tolist() == pw and tc.tolist() == pc
+
+
+def _plain_parse(lines: list[str]):
+    """The documented grammar in plain Python: hex with 0x or decimal address, READ|WRITE, decimal cycle."""
+    addrs, writes, cycles, last = [], [], [], -1
+    for line in lines:
+        tokens = line.split("#", 1)[0].replace("\r", " ").split()
+        if not tokens:
+            continue
+        if len(tokens) != 3:
+            return None
+        at, op, ct = tokens
+        try:
+            addr = int(at[2:], 16) if at[:2].lower() == "0x" else int(at, 10)
+            cyc = int(ct, 10)
+        except ValueError:
+            return None
+        if op.upper() not in ("READ", "WRITE") or addr >= 2**64 or cyc < last or not ct.isdigit():
+            return None
+        if at[:2].lower() == "0x" and not all(ch in "0123456789abcdefABCDEF" for ch in at[2:]):
+            return None
+        if at[:2].lower() != "0x" and not at.isdigit():
+            return None
+        last = cyc
+        addrs.append(addr)
+        writes.append(op.upper() == "WRITE")
+        cycles.append(cyc)
+    return addrs, writes, cycles
