@@ -65,6 +65,34 @@ def test_a_host_floor_adds_exactly_itself(h100):
     assert floored - base == pytest.approx(7e-6)
 
 
+FORWARD_DECODE = Harness(decode_on_forward_kernel=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(1, 64), context=st.integers(1, 65536), kv_heads=st.sampled_from([1, 2, 8]))
+def test_a_decode_on_the_forward_kernel_is_never_faster_than_split_kv(batch, context, kv_heads):
+    """Without GQA packing or a KV split each CTA computes a whole row block per head: more work, less parallelism."""
+    params = {"batch": batch, "heads": 16, "kv_heads": kv_heads, "head_dim": 128, "context": context, "q_len": 1,
+              "dtype": "fp16"}
+    view = _h100_view()
+    assert kernel_time(view, FORWARD_DECODE, "attention_decode", params) >= (
+        kernel_time(view, COLD, "attention_decode", params) * (1 - 1e-9))
+
+
+def test_a_decode_on_the_forward_kernel_steps_when_the_grid_passes_the_sms(h100):
+    """One CTA per (request, query head): at fixed total keys, time falls as 1 / batch until batch x heads
+    exceeds the SM count, then a second wave of CTAs makes it rise."""
+    heads, total_keys = 16, 65536
+    full = h100.sm_count // heads  # the largest batch whose CTAs still fit in one wave
+
+    def decode(batch: int) -> float:
+        params = {"batch": batch, "heads": heads, "kv_heads": 2, "head_dim": 128, "context": total_keys // batch,
+                  "q_len": 1, "dtype": "fp16"}
+        return kernel_time(h100, FORWARD_DECODE, "attention_decode", params)
+
+    assert decode(1) / decode(2) == pytest.approx(2.0, rel=0.05)
+    assert decode(full + 1) > decode(full)
+
 def test_kernel_durations_drop_one_launch_gap_per_kernel(h100):
     params = _gemm(64, 4096, 4096)
     graph = kernel_time(h100, COLD, "gemm", params)

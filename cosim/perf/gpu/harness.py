@@ -40,6 +40,9 @@ class Harness:
     attention_kernel: str | None = None  # "serving" (vLLM) or "sdpa" (torch); None: cosim's default for the op
     kernel_durations_only: bool = False  # a profiler summed kernel durations (no launch gap between kernels)
     repeats_kv_heads: bool = False  # GQA K/V are expanded to every query head (two copies) before attention
+    # decode ran FlashAttention-2's plain forward kernel: one CTA per (request, query head) over all its keys,
+    # no GQA row packing, no KV split (what a flash-attn varlen call without its decode path launches)
+    decode_on_forward_kernel: bool = False
     vllm_fp8_linear: bool = False  # fp8 GEMMs are vLLM's Fp8 linear: quantize kernel + fixed CUTLASS dispatch
     step_overhead_s: float = 0.0  # serving engine: fixed host time per iteration
     prefill_token_overhead_s: float = 0.0  # serving engine: host time per prompt token of a prefill iteration

@@ -103,6 +103,9 @@ def _flash_time(gpu: GpuView, harness: Harness, kind: str, q: Mapping[str, Any],
     if kind == "attention_decode" or int(q.get("q_len", context)) == 1:  # as the cost model routes it
         kv_total = 2.0 * batch * kv_heads * context * hd * dtype.bytes
         hit = float(l2_hit(kv_total, gpu.l2_capacity)) if harness.warm_inputs else 0.0
+        if harness.decode_on_forward_kernel:  # one query row per CTA and head; causal is moot for one query
+            return float(prefill_attention_time(gpu, q_len=1, kv_len=context, causal=False, l2_hit=hit,
+                                                **common).latency_s)
         return float(decode_attention_time(gpu, kv_len=context, l2_hit=hit, **common).latency_s)
     q_len = int(q.get("q_len", context))
     inputs = 2.0 * batch * hd * dtype.bytes * (q_len * heads + context * kv_heads)

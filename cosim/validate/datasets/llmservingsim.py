@@ -17,10 +17,12 @@ chunk/cat rotary) by summing the matching operators of ONE layer:
 The per-layer total leaves out what the profile does not time (residual adds, the SiLU*up multiply,
 KV-cache writes), on both sides.
 
-``attention.csv`` (Vidur schema, Llama-3.1-70B tp4: 16 query and 2 KV heads per rank, head_dim 128,
-FlashAttention): prefill rows run a chunk of ``prefill_chunk_size`` new tokens whose KV, together with the
-cached prefix, totals ``kv_cache_size``; decode rows run ``batch_size`` requests over ``kv_cache_size``
-cached tokens each.
+``attention.csv`` (Vidur's column names, Llama-3.1-70B tp4: 16 query and 2 KV heads per rank, head_dim 128,
+one ``flash_attn_varlen_func`` call on contiguous fp16 Q/K/V): ``kv_cache_size`` is the TOTAL number of keys
+in the call, shared evenly by the ``batch_size`` requests. Prefill rows (batch 1) run a chunk of
+``prefill_chunk_size`` queries over ``kv_cache_size`` keys (causal, bottom-right aligned: the chunk plus its
+cached prefix); decode rows run ``batch_size`` requests of one query over ``kv_cache_size // batch_size``
+keys each.
 """
 
 from __future__ import annotations
@@ -43,10 +45,18 @@ PROFILES = {  # dataset -> (folder, cosim model, tp)
     "llmservingsim-h100-llama3.1-70b-tp4-layers": ("Llama-3.1-70B/tp4", "llama3-70b", 4),
 }
 ATTENTION = ("llmservingsim-h100-llama3.1-70b-tp4-attention", "Llama-3.1-70B/tp4", "llama3-70b", 4)
-# attention.csv comes from Vidur's attention profiler (microsoft/vidur vidur/profiling/attention/
-# attention_wrapper.py): kineto kernel durations, a paged KV cache with block tables, and the CSV's
-# attention_backend FLASH_ATTENTION (sarathi-serve's flash-attn wrapper: FlashAttention-2 kernels, the
-# efficiency cosim calls "sdpa").
+# attention.csv comes from LLMServingSim's own profiler (casys-kaist/LLMServingSim llm_profile/profiler/attention/,
+# "Modified from https://github.com/microsoft/vidur"), not Vidur's: no block_size column, max_model_len is the
+# model's max_position_embeddings (131072) and attention_backend a constant "FLASH_ATTENTION", as
+# attention_profiler.py writes them. _build_varlen_qkv there allocates Q with prefill_chunk_size rows
+# (prefill) or batch_size rows (decode), and K and V with kv_cache_size rows in total, then cuts them into
+# batch_size equal sequences (cu_seqlens_k steps of kv_cache_size // batch_size), and times
+# flash_attn.flash_attn_varlen_func(Q, K, V, ..., causal=True): FlashAttention-2, contiguous K/V (no block
+# table), fp16, GPU kernel durations summed by the record_function tracer (10 warm-up + 30 timed calls on the
+# same tensors). The decode rows show the kernel's grid, not a split-KV decode: at a fixed kv_cache_size the
+# time falls as 1/batch up to batch 8 and jumps at batch 9, 17, 25 and 34, i.e. when batch x 16 query heads
+# passes 1, 2, 3 and 4 x 132 SMs (one CTA per request and query head, no GQA packing, no KV split), and a
+# batch-1 decode runs at ~27 ns per key (one SM's worth of FlashAttention-2 on a padded 128-row block).
 # layers.csv times Hugging Face Llama modules one by one in eager mode; its "attn" module (the sdpa attention
 # interface) expands the GQA K/V heads to every query head (repeat_kv: two copy kernels) before torch SDPA.
 # The profiler (llm_profile/profiler/layers/main.py, utils/record_function_tracer.py) runs 10 warm-up passes,
@@ -55,7 +65,7 @@ ATTENTION = ("llmservingsim-h100-llama3.1-70b-tp4-attention", "Llama-3.1-70B/tp4
 # backend: the attn times dip at every multiple of 128 tokens (FlashAttention-2's even-tile path, 128-row
 # blocks) and step every 64 keys. Its batch-1 grids leave the grid-order tail cosim.perf.gpu.attention models.
 LAYERS_HARNESS = Harness(repeats_kv_heads=True, attention_kernel="sdpa")
-ATTENTION_HARNESS = Harness(kernel_durations_only=True, paged_kv=True, attention_kernel="sdpa")
+ATTENTION_HARNESS = Harness(kernel_durations_only=True, attention_kernel="sdpa", decode_on_forward_kernel=True)
 
 # layer_name -> which GEMM (n, k in terms of hidden h, q width q, kv width kv, ffn f, vocab v; per rank)
 GEMMS = {
@@ -84,7 +94,8 @@ LAYER_OPS = ("decoder.attn_norm*,decoder.qkv_proj,decoder.rope_*,decoder.attenti
 
 
 KV_TENSORS = 2  # K and V
-BF16_BYTES = 2
+ATTENTION_DTYPE = "fp16"  # attention_profiler.py: model_config.dtype = torch.float16, _build_varlen_qkv's default
+ATTENTION_DTYPE_BYTES = 2
 
 
 @cache
@@ -99,9 +110,9 @@ def _hbm_limits() -> tuple[float, float]:
 def _faster_than_hbm(kv_bytes: float, seconds: float) -> bool:
     """A decode that streamed more KV than fits in L2 faster than HBM's peak cannot have read it all.
 
-    More than half of this file's decode rows imply 4-20 TB/s on a 3.35 TB/s H100: the profiler
-    evidently points every request at the same cached blocks, so the rows do not time the
-    workload their parameters describe.
+    A sanity check on the reading of ``kv_cache_size``: taken per request (batch x kv_cache_size keys),
+    12,365 of the decode rows would imply 4-20 TB/s on a 3.35 TB/s H100; taken as the total (the
+    profiler's code), none does.
     """
     peak, l2 = _hbm_limits()
     return kv_bytes > l2 and kv_bytes / seconds > peak
@@ -194,11 +205,14 @@ def load_attention(peer_root: Path) -> Loaded:
         if not (math.isfinite(value) and value > 0):
             skipped["no or non-positive time"] += 1
             continue
-        if not prefill and _faster_than_hbm(batch * kv_total * kv_heads * hd * KV_TENSORS * BF16_BYTES, value * MS):
+        if not prefill and kv_total < batch:  # cu_seqlens_k steps of kv_cache_size // batch_size: empty sequences
+            skipped["decode with fewer keys than requests (zero keys per request)"] += 1
+            continue
+        if not prefill and _faster_than_hbm(kv_total * kv_heads * hd * KV_TENSORS * ATTENTION_DTYPE_BYTES, value * MS):
             skipped["decode faster than HBM peak could stream a KV cache larger than L2 (profiling artifact)"] += 1
             continue
         common = {"op": "attention", "batch": batch, "heads": heads, "kv_heads": kv_heads, "head_dim": hd,
-                  "dtype": DTYPE, "causal": True, "tp": tp_row}
+                  "dtype": ATTENTION_DTYPE, "causal": True, "tp": tp_row}
         if prefill:
             chunk = int(r["prefill_chunk_size"])
             params = {**common, "q_len": chunk, "context": kv_total}
@@ -207,7 +221,7 @@ def load_attention(peer_root: Path) -> Loaded:
                            "prefix": kv_total - chunk, "fusion": "fused", "ops": "decoder.attention"}
             kind = "attention_prefill"
         else:
-            params = {**common, "q_len": 1, "context": kv_total}
+            params = {**common, "q_len": 1, "context": kv_total // batch, "kv_cache_size": kv_total}
             kind = "attention_decode"
         out.append(Measurement(dataset=dataset, device=DEVICE, kind=kind, params=params, measured_s=value * MS,
                                source=f"{src}:{line}"))
