@@ -14,6 +14,7 @@ from numba import njit
 _SPACE = (32, 9, 13)  # ' ', '\t', '\r'
 _NL = 10
 _HASH = 35
+_MIN_LINE_BYTES = 9  # '0 READ 0' plus its newline: the shortest line that holds a request
 # Byte classes as lookup tables (one load per byte instead of a chain of comparisons).
 _KIND = np.zeros(256, np.int64)  # 0 token character, 1 space, 2 newline, 3 comment start
 _KIND[list(_SPACE)] = 1
@@ -44,15 +45,14 @@ def _hex_value(ch):
 @njit(cache=True)
 def parse_dramsim3_bytes(buf, max_requests):
     n_bytes = buf.shape[0]
-    cap = 1
-    for i in range(n_bytes):
-        if buf[i] == _NL:
-            cap += 1
+    # room for every request: a request line takes at least _MIN_LINE_BYTES, so no pass over the whole file is
+    # needed to count lines (a run of N cycles reads only the first N requests of a possibly much longer trace)
+    cap = n_bytes // _MIN_LINE_BYTES + 1
     if max_requests >= 0 and cap > max_requests:
         cap = max_requests
-    addrs = np.zeros(cap, np.uint64)
-    writes = np.zeros(cap, np.bool_)
-    cycles = np.zeros(cap, np.int64)
+    addrs = np.empty(cap, np.uint64)
+    writes = np.empty(cap, np.bool_)
+    cycles = np.empty(cap, np.int64)
     count = 0
     pos = 0
     line = 0

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from cosim.dram.sim.address_ids import dense_address_ids
 from cosim.dram.sim.kernel import INF, _mask_candidates, _round_robin_candidates
 from cosim.dram.trace import parse_trace
 from cosim.dram.trace_fast import parse_dramsim3_bytes
+from cosim.errors import CosimInputError
 
 
 @settings(max_examples=200, deadline=None)
@@ -75,7 +77,11 @@ def test_fast_reader_agrees_with_plain_parser(tmp_path_factory, lines):
     assert plain is not None, "compiled reader accepted a line the plain grammar rejects"
     pa, pw, pc = plain
     assert a[:count].tolist() == pa and w[:count].tolist() == pw and c[:count].tolist() == pc
-    # and the public entry point returns the same arrays
+    # and the public entry point returns the same arrays (a trace whose every line is a comment is refused)
+    if not pa:
+        with pytest.raises(CosimInputError, match="no requests"):
+            parse_trace(path)
+        return
     ta, tw, tc = parse_trace(path)
     assert ta.tolist() == pa and tw.tolist() == pw and tc.tolist() == pc
 
