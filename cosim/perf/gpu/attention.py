@@ -12,6 +12,8 @@ over several CTAs (as FlashAttention-2 does in torch SDPA's flash backend and in
 the CTAs fill 80 % of the SMs, else the split count that fills whole waves best, taken here as the
 fastest candidate) and a second kernel combines the fp32 partial outputs; vLLM's FlashAttention-2 varlen
 path (Ampere) splits only GQA decode, so MHA decode there runs one CTA per (request, head) over all keys.
+That path swaps the GQA group into the query rows with two layout reshapes, which are copy kernels
+of their own whenever there is more than one request and more than one KV head.
 Each CTA computes on a padded row block, which on tensor cores costs real time for MHA decode. Flash
 kernels keep several tiles in flight per SM (cp.async / TMA pipelines), so unlike simple elementwise
 kernels they are not limited by per-SM bandwidth, and they overlap compute with memory better than a
@@ -40,6 +42,7 @@ from cosim.errors import CosimInputError
 from cosim.perf.gpu.arch import decode_block_n
 from cosim.perf.gpu.device import GpuView, overlap_sum
 from cosim.perf.gpu.gemm import PARTIAL_BYTES, KernelTime
+from cosim.perf.gpu.memory_bound import streaming_time
 
 SPLIT_FILL_TARGET = 0.8  # FA2: no split once the CTAs fill 80 % of the SMs
 FA2_CTAS_PER_SM = 2  # FA2 forward hdim 128 (4 warps, 64 KB smem): two CTAs resident per SM (register file)
@@ -61,6 +64,25 @@ class AttentionKernel(StrEnum):
 def attention_efficiency(gpu: GpuView, kernel: AttentionKernel | str) -> float:
     kernel = AttentionKernel.parse(kernel)
     return gpu.sdpa_attention_efficiency if kernel is AttentionKernel.SDPA else gpu.attention_efficiency
+
+
+# FlashAttention-2's varlen API (flash_api.cpp mha_varlen_fwd, seqlenq_ngroups_swapped) runs GQA decode with the
+# group swapped into the query rows: q (b, kv_heads, group, d) is transposed and reshaped to (b * group, kv_heads,
+# d) before the kernel, and the output reshaped back after it. torch can only VIEW that when batch is 1 or there
+# is one KV head; otherwise each reshape is a copy kernel of its own.
+SWAP_LAYOUT_COPIES = 2  # q before the kernel, out after it
+
+
+def swapped_layout_copies_s(gpu: GpuView, kernel: AttentionKernel | str, *, batch: int, heads: int, kv_heads: int,
+                            head_dim: int, elem_bytes: float) -> float:
+    """Time of the q / out layout copies around a swapped GQA decode (0 when torch can view instead)."""
+    swapped = (gpu.arch.serving_splits_only_gqa and AttentionKernel.parse(kernel) is AttentionKernel.SERVING
+               and heads > kv_heads)
+    if not swapped or batch == 1 or kv_heads == 1:
+        return 0.0
+    moved = 2.0 * batch * heads * head_dim * elem_bytes  # read and write one q (or out) tensor
+    copy = streaming_time(gpu, moved, 0.0, 1.0)  # pure data movement: no arithmetic, so any vector peak
+    return SWAP_LAYOUT_COPIES * float(copy.latency_s)
 
 
 def decode_attention_time(
@@ -98,9 +120,9 @@ def decode_attention_time(
         arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
     limit = 1 if no_split else min(arch.max_kv_splits, gpu.sm_count)
     splits = np.arange(1, limit + 1, dtype=float)
-    keys_per_cta = np.minimum(np.ceil(n_blocks / splits) * block_n, kv_len)
     ctas = units * splits
     waves = np.ceil(ctas / gpu.sm_count)
+    keys_per_cta = np.minimum(np.ceil(n_blocks / splits) * block_n, kv_len)
     sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
     compute = waves * 4.0 * arch.decode_block_m * keys_per_cta * head_dim / sm_rate
     kv_total = 2.0 * batch * kv_heads * kv_len * head_dim * kv_bytes
@@ -113,10 +135,12 @@ def decode_attention_time(
     total = overlap_sum(gpu.attn_overlap, compute, memory) + fill + combine
     best = int(np.argmin(total))
     compute, memory = float(compute[best]), float(memory[best])
-    overhead = gpu.kernel_gap_s + float(fill[best] + combine[best])
+    copies = swapped_layout_copies_s(gpu, kernel, batch=batch, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+                                     elem_bytes=elem_bytes)
+    overhead = gpu.kernel_gap_s + float(fill[best] + combine[best]) + copies
     body = float(total[best])
     return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead),
-                      np.asarray(body + gpu.kernel_gap_s))
+                      np.asarray(body + gpu.kernel_gap_s + copies))
 
 
 def causal_key_visits(q_len: int, kv_len: int, block_m: int) -> tuple[float, float]:
