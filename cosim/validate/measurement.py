@@ -47,6 +47,7 @@ class Measurement:
     params: Mapping[str, Any] = field(hash=False)
     measured_s: float
     source: str  # "<file relative to peer_data>:<row>"
+    calibratable: bool = True  # False: never fitted on (a user's CSV), so every record is held out
 
     def __post_init__(self) -> None:
         # Freeze params so a record cannot change its split after creation.
@@ -71,7 +72,7 @@ def is_holdout(m: Measurement) -> bool:
     Calibration fits only on records with ``is_holdout(m)`` False; validation reports error on the
     held-out records (and, labelled separately, on the fitted ones).
     """
-    return holdout_bucket(m) < HOLDOUT_FRACTION
+    return not m.calibratable or holdout_bucket(m) < HOLDOUT_FRACTION
 
 
 def from_model_graph(m: Measurement) -> bool:

@@ -67,3 +67,15 @@ def test_kinds_and_graph_flag():
     assert {"gemm", "attention_decode", "step_prefill"} <= set(MEASUREMENT_KINDS)
     assert not from_model_graph(gemm(8))
     assert from_model_graph(Measurement("d", "h100-sxm", "elementwise", {"ops": "decoder.act"}, 1.0, "s"))
+
+
+def test_a_users_csv_is_held_out_entirely(tmp_path):
+    """Calibration never fits on a user's CSV, so `cosim validate --csv` scores every row, not a 30 % sample."""
+    from cosim.validate.datasets.user_csv import load_csv
+
+    rows = "\n".join(f"h100-sxm,gemm,{m},4096,4096,bf16,0.05" for m in range(1, 41))
+    path = tmp_path / "mine.csv"
+    path.write_text("device,kind,m,n,k,dtype,measured_ms\n" + rows + "\n", encoding="utf-8")
+    records = list(load_csv(path))
+    assert len(records) == 40
+    assert all(is_holdout(m) for m in records)

@@ -232,4 +232,5 @@ def _measurement(row: _Row, header: list[str], time_col: str, factor: float, def
         params["q_len"] = params["context"] if kind == "attention_prefill" else 1
     dataset = (row.cells.get("dataset") or "").strip() or default_dataset
     return Measurement(dataset=dataset, device=device, kind=kind, params=params,
-                       measured_s=_seconds(row, time_col, factor), source=f"{row.path}:{row.line}")
+                       measured_s=_seconds(row, time_col, factor), source=f"{row.path}:{row.line}",
+                       calibratable=False)  # calibration never sees a user's CSV: all of it is held out
