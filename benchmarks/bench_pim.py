@@ -14,8 +14,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cosim.hardware import load_device
-from cosim.pim.dimm_attention import DecodeBatch, dimm_decode_attention
-from cosim.pim.stream import StreamTiming, scan_commands
+from cosim.perf.pim.dimm_attention import DecodeBatch, dimm_decode_attention
+from cosim.perf.pim.stream import StreamTiming, scan_commands
 
 
 def timed(fn, repeat: int = 3) -> float:

@@ -60,7 +60,7 @@ def _pim_device(hw: str) -> tuple[Any, int, float | None]:
 
 
 def _batch(args: argparse.Namespace):
-    from cosim.pim.dimm_attention import DecodeBatch
+    from cosim.perf.pim.dimm_attention import DecodeBatch
 
     contexts = list(args.context)
     if len(contexts) == 1 and args.batch:
@@ -78,9 +78,9 @@ def _batch(args: argparse.Namespace):
 def run_attention(args: argparse.Namespace) -> int:
     from cosim.hardware.dimm_pim import DimmPimSpec
     from cosim.hardware.hbm_pim import HbmPimSpec
-    from cosim.pim.dimm_attention import dimm_decode_attention
-    from cosim.pim.hbm_attention import hbm_decode_attention
-    from cosim.pim.layout import get_layout
+    from cosim.perf.pim.dimm_attention import dimm_decode_attention
+    from cosim.perf.pim.hbm_attention import hbm_decode_attention
+    from cosim.perf.pim.layout import get_layout
 
     spec, _count, link = _pim_device(args.hw)
     batch = _batch(args)

@@ -7,7 +7,7 @@ lazily so that ``cosim.mapping`` (which uses ``cosim.perf.result``) can be impor
 from typing import Any
 
 from cosim.perf import gpu, npu, roofline  # noqa: F401  (register "gpu-kernel", "systolic", "roofline")
-from cosim.pim import cost_model as _pim_cost_model  # noqa: F401  (registers "pim")
+from cosim.perf.pim import cost_model as _pim_cost_model  # noqa: F401  (registers "pim")
 
 _LAZY = {
     "predict": "cosim.perf.predictor",

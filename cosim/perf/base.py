@@ -44,8 +44,8 @@ _REGISTRY: dict[str, Callable[[], CostModel]] = {}
 DEFAULT_BY_KIND: dict[DeviceKind, str] = {
     DeviceKind.GPU: "gpu-kernel",  # cosim.perf.gpu
     DeviceKind.NPU: "systolic",  # cosim.perf.npu
-    DeviceKind.DIMM_PIM: "pim",  # cosim.pim.cost_model
-    DeviceKind.HBM_PIM: "pim",  # cosim.pim.cost_model
+    DeviceKind.DIMM_PIM: "pim",  # cosim.perf.pim.cost_model
+    DeviceKind.HBM_PIM: "pim",  # cosim.perf.pim.cost_model
 }
 
 

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosim.errors import CosimInputError
-from cosim.pim.dimm_attention import DecodeBatch, dimm_decode_attention, overlapped_layer_time
-from cosim.pim.geometry import dimm_geometry
+from cosim.perf.pim.dimm_attention import DecodeBatch, dimm_decode_attention, overlapped_layer_time
+from cosim.perf.pim.geometry import dimm_geometry
 
 LINK = 4 * 31.5e9  # 4 x PCIe gen4 x16 (gpu+l3.yaml)
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cosim.pim.stream import ActMode, StreamTiming, scan_commands
+from cosim.perf.pim.stream import ActMode, StreamTiming, scan_commands
 
 
 @pytest.fixture(scope="module")

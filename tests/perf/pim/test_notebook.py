@@ -10,7 +10,7 @@ nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "dram_pim_whatif.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "dram_pim_whatif.ipynb"
 
 
 def test_notebook_executes_and_draws_plotly_figures():

@@ -31,7 +31,7 @@ from enum import StrEnum
 import numpy as np
 
 from cosim.errors import CosimInputError
-from cosim.pim.geometry import DimmGeometry
+from cosim.perf.pim.geometry import DimmGeometry
 
 GIB = 2**30
 

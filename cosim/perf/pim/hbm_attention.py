@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 
 from cosim.hardware.hbm_pim import HbmPimSpec, Placement
-from cosim.pim.dimm_attention import DecodeBatch
-from cosim.pim.energy import DataPath, EnergyBreakdown, kernel_energy
-from cosim.pim.stream import ActMode, StreamTiming
+from cosim.perf.pim.dimm_attention import DecodeBatch
+from cosim.perf.pim.energy import DataPath, EnergyBreakdown, kernel_energy
+from cosim.perf.pim.stream import ActMode, StreamTiming
 
 # Row geometry the HBM presets do not carry. AttAcc trace_gen: n_col = 2^5 columns of prefetch_size 32 B
 # (1 KB row per pseudo-channel bank); PIMSimulator: 128 columns x 64 bit = 1 KB row, BL4 x 64 bit = 32 B.

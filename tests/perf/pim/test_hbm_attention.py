@@ -7,8 +7,8 @@ import pytest
 
 from cosim.hardware import load_device
 from cosim.hardware.hbm_pim import Placement
-from cosim.pim.dimm_attention import DecodeBatch
-from cosim.pim.hbm_attention import hbm_decode_attention, stream_model
+from cosim.perf.pim.dimm_attention import DecodeBatch
+from cosim.perf.pim.hbm_attention import hbm_decode_attention, stream_model
 
 BATCH = DecodeBatch(np.full(16, 4096), 96, 96, 128)
 

@@ -24,10 +24,10 @@ from cosim.hardware.caps import DeviceCaps
 from cosim.hardware.dimm_pim import DimmPimSpec
 from cosim.hardware.hbm_pim import HbmPimSpec
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
+from cosim.perf.pim.dimm_attention import DecodeBatch, dimm_decode_attention, kv_write_time_s
+from cosim.perf.pim.geometry import dimm_geometry
+from cosim.perf.pim.hbm_attention import hbm_decode_attention
 from cosim.perf.roofline import RooflineModel
-from cosim.pim.dimm_attention import DecodeBatch, dimm_decode_attention, kv_write_time_s
-from cosim.pim.geometry import dimm_geometry
-from cosim.pim.hbm_attention import hbm_decode_attention
 from cosim.workload.ops import Operator, OpKind, TensorClass
 
 # Share of a fused decode attention's PIM time charged to each eager kernel (score scans K, context scans V).

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from cosim.hardware.hbm_pim import ATTACC_BW_SCALE, Placement
-from cosim.pim.dimm_attention import DecodeBatch, dimm_decode_attention, nhc_bound, rank_bus_bytes_per_s
-from cosim.pim.geometry import dimm_geometry
-from cosim.pim.hbm_attention import stream_model
-from cosim.pim.stream import StreamTiming
+from cosim.perf.pim.dimm_attention import DecodeBatch, dimm_decode_attention, nhc_bound, rank_bus_bytes_per_s
+from cosim.perf.pim.geometry import dimm_geometry
+from cosim.perf.pim.hbm_attention import stream_model
+from cosim.perf.pim.stream import StreamTiming
 
 TB = 1e12
 
@@ -81,7 +81,7 @@ def test_attacc_power_limited_scales_follow_from_hbm3_timings(attacc, placement,
 
 def test_samsung_pcus_cap_attention_at_1_2_tflops_per_stack():
     from cosim.hardware import load_device
-    from cosim.pim.hbm_attention import hbm_decode_attention
+    from cosim.perf.pim.hbm_attention import hbm_decode_attention
 
     spec = load_device("samsung-hbm-pim")
     batch = DecodeBatch(np.full(32, 2048), 32, 32, 128)

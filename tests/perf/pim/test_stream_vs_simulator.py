@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from cosim.pim.stream import StreamTiming, scan_commands
+from cosim.perf.pim.stream import StreamTiming, scan_commands
 
 dram = pytest.importorskip("cosim.dram", reason="cosim.dram (command-level simulator) not available")
 if not hasattr(dram, "simulate_commands"):

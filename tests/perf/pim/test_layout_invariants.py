@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cosim.errors import CosimInputError
-from cosim.pim.geometry import DimmGeometry
-from cosim.pim.layout import LAYOUTS, KvShape, place
+from cosim.perf.pim.geometry import DimmGeometry
+from cosim.perf.pim.layout import LAYOUTS, KvShape, place
 
 FIELDS = ("channel", "rank", "chip", "bank", "row", "column")
 

@@ -34,10 +34,10 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.hardware.dimm_pim import DimmPimSpec, PimLevel
-from cosim.pim.energy import DataPath, EnergyBreakdown, kernel_energy
-from cosim.pim.geometry import DimmGeometry, dimm_geometry
-from cosim.pim.layout import ElementPlacement, KvLayout, KvShape, Partition, Placement, get_layout, place
-from cosim.pim.stream import ActMode, StreamTiming
+from cosim.perf.pim.energy import DataPath, EnergyBreakdown, kernel_energy
+from cosim.perf.pim.geometry import DimmGeometry, dimm_geometry
+from cosim.perf.pim.layout import ElementPlacement, KvLayout, KvShape, Partition, Placement, get_layout, place
+from cosim.perf.pim.stream import ActMode, StreamTiming
 
 
 @dataclass(frozen=True)
