@@ -8,7 +8,7 @@
 * ``allreduce``: a one-collective graph on ``gpus`` devices through ``predict_graph``.
 * Each dataset declares the harness it was measured under (``cosim.perf.gpu.harness``); a non-cold one is
   applied here: kernel benchmarks (warm L2, paged KV, fp8 quantize prologue, host floor) are timed by the
-  harness-aware formulas of the "gpu-kernel" model (``cosim.perf.gpu.harnessed``), and serving-engine
+  harness-aware formulas of the "gpu-kernel" model (``cosim.perf.gpu.harness_times``), and serving-engine
   steps add the engine's per-iteration overhead. User CSVs and unknown datasets are cold.
 * ``layer_*`` / ``step_*``, and any record whose params name graph operators (``ops``: comma-separated
   globs over operator names, e.g. ``decoder.attn_norm*``): ``build_graph`` + ``predict_graph``
@@ -33,7 +33,7 @@ from cosim.mapping.schema import OpRule
 from cosim.perf.base import cost_model_for
 from cosim.perf.gpu.device import GpuView, gpu_view
 from cosim.perf.gpu.harness import Harness
-from cosim.perf.gpu.harnessed import kernel_time, without_launch_gaps
+from cosim.perf.gpu.harness_times import kernel_time, without_launch_gaps
 from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR, GpuKernelModel
 from cosim.perf.predictor import predict_graph
 from cosim.perf.result import StepResult

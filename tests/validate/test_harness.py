@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cosim.hardware import load_device
 from cosim.perf.gpu.device import gpu_view
 from cosim.perf.gpu.harness import COLD, Harness
-from cosim.perf.gpu.harnessed import (
+from cosim.perf.gpu.harness_times import (
     VLLM_FP8_SM90_DISPATCH,
     _dispatch_rule,
     attention_time,

@@ -29,7 +29,7 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.perf.gpu.device import GpuView, gpu_view
-from cosim.perf.gpu.harnessed import attention_time, gemm_times, without_launch_gaps
+from cosim.perf.gpu.harness_times import attention_time, gemm_times, without_launch_gaps
 from cosim.perf.gpu.model import streaming_kernel
 from cosim.validate.datasets.registry import harness_of
 from cosim.validate.kernels import kernel_operator
@@ -251,7 +251,7 @@ def subsample(points: Sequence[Point], max_points: int) -> list[Point]:
 # ---- stages ----------------------------------------------------------------------------------------------
 
 # Dtypes whose GEMM efficiency is fitted separately. aiconfigurator's fp8 rows run vLLM's Fp8 linear (a quantize
-# kernel, then a CUTLASS GEMM picked by a fixed M/N dispatch without split-K); ``cosim.perf.gpu.harnessed`` times
+# kernel, then a CUTLASS GEMM picked by a fixed M/N dispatch without split-K); ``cosim.perf.gpu.harness_times`` times
 # both, so the remaining scale is the share of the doubled fp8 peak those kernels reach.
 FITTED_DTYPE_SCALES: tuple[DType, ...] = (DType.FP8,)
 GEMM_PARAMS = ("compute_efficiency", "memory_efficiency", "kernel_gap_s", "dram_latency_s", "overlap", "l2_bw")
