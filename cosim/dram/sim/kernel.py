@@ -8,7 +8,11 @@ cheap without changing results: earliest-issue limits are kept per level (bank, 
 ranks) instead of per bank, and an issued command raises them with one fixed-length max per level; each
 command queue remembers a lower bound on when it can next issue (reset when its bank or its contents change,
 INF when empty), so a scan visits only the queues whose bound has come (a bit mask, in round-robin order);
-a channel whose last scan found nothing skips scanning until then; per-bank queues stop at the head when
+a channel whose last scan found nothing skips scanning until then, and so does a channel that just issued when
+every other queue's bound lies ahead (the issuing queue is bounded right away, a new entry lowers its queue's bound
+by its own earliest issue), so the loop also jumps after busy cycles; a ScheduleTransaction or trace arrival that
+cannot change anything (no read with room in its command queue, no buffered write) does not force another
+cycle; per-bank queues stop at the head when
 their bank is closed (every entry needs the same ACT) and skip misses behind the head (blocked); the read
 queue is not searched when no transaction in it has room in its command queue; power states are summed
 per interval at row opens and closes rather than per cycle. Helpers called inside the loop are inlined at the
@@ -41,7 +45,7 @@ C_READ_CMDS, C_WRITE_CMDS, C_READ_HITS, C_WRITE_HITS, C_ACT, C_PRE, C_REF, C_REF
 N_COUNTERS = 8
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _required(bank_open, open_row, c, b, row, ctype):
     """DRAMsim3 BankState::GetReadyCommand: what the bank needs next for a queued column command."""
     if bank_open[c, b] == 0:
@@ -51,7 +55,7 @@ def _required(bank_open, open_row, c, b, row, ctype):
     return PRE
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _window_ready_at(win_hist, win_head, win_len, c, win_n, rank, t_needed):
     """Earliest cycle the activation windows of `rank` allow an ACT (DRAMsim3 four_aw_ semantics)."""
     ready = t_needed
@@ -63,7 +67,7 @@ def _window_ready_at(win_hist, win_head, win_len, c, win_n, rank, t_needed):
     return ready
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _window_push(win_hist, win_head, win_len, c, win_n, win_span, rank, t):
     cap = win_hist.shape[3]
     for w in range(win_n.shape[0]):
@@ -75,10 +79,38 @@ def _window_push(win_hist, win_head, win_len, c, win_n, win_span, rank, t):
         win_len[c, rank, w] += 1
 
 
-@njit(cache=True)
-def _ready(tm, c, b, grp, rk, cmd):
-    """Earliest cycle `cmd` may go to bank b: the latest of the bank, bank-group, rank and other-rank limits."""
-    return max(max(tm[c, 0, b, cmd], tm[c, 1, grp, cmd]), max(tm[c, 2, rk, cmd], tm[c, 3, rk, cmd]))
+@njit(cache=True, error_model="numpy")
+def _ready(tm, nb, c, b, grp, rk, cmd):
+    """Earliest cycle `cmd` may go to bank b: the latest of the bank, bank-group, rank and other-rank limits.
+
+    `tm` is flat, [channel, level, unit, command] with nb units per level and TRACE_CMDS commands per unit: fixed
+    strides keep the index arithmetic to shifts and one multiply."""
+    o = c * 4 * nb
+    return max(max(tm[(o + b) * TRACE_CMDS + cmd], tm[(o + nb + grp) * TRACE_CMDS + cmd]),
+               max(tm[(o + 2 * nb + rk) * TRACE_CMDS + cmd], tm[(o + 3 * nb + rk) * TRACE_CMDS + cmd]))
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, win_len, win_n,
+                 r_bank, group_of, rank_of, c, qi, per_bank_queues):
+    """A lower bound on when queue qi can issue anything: the earliest ready time of what its entries need.
+
+    Arbitration (precharge blocking, write-after-read) can only delay an entry further, and limits only rise,
+    so the bound stays valid until the queue or its bank changes (which resets it)."""
+    qmin = INF
+    for k in range(cq_len[c, qi]):
+        r = cq[c, qi, k, 0]
+        b = qi if per_bank_queues else r_bank[r]
+        req = _required(bank_open, open_row, c, b, cq[c, qi, k, 2], cq[c, qi, k, 1])
+        if per_bank_queues and k > 0 and req == PRE:
+            continue  # waits behind the head
+        ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
+        if req == ACT:
+            ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
+            if per_bank_queues:
+                return ready  # a closed bank: every entry needs this same ACT
+        qmin = min(qmin, ready)
+    return qmin
 
 
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
@@ -88,7 +120,7 @@ for _i in range(64):
 MASK_QUEUES = 64  # up to this many queues per channel the candidates come from a one-word bit mask
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _mask_candidates(q_ready, c, last, t, cand):
     """`_round_robin_candidates` for <= 64 queues: a vectorizable pass builds a bit mask of the ready queues,
     then only its set bits (a few) are visited, rotated so that the order starts after `last`."""
@@ -118,7 +150,7 @@ def _mask_candidates(q_ready, c, last, t, cand):
     return n, waiting
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _round_robin_candidates(q_ready, c, last, t, cand):
     """Queues whose issue bound has come (q_ready <= t), in round-robin order after `last`, into `cand`.
 
@@ -142,7 +174,7 @@ def _round_robin_candidates(q_ready, c, last, t, cand):
     return n, waiting
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _change_open_count(open_count, since, active, idle, c, rk, delta, t):
     """Open rows of a rank change at cycle t: close the interval [since, t) in the state it had.
 
@@ -161,7 +193,7 @@ def _change_open_count(open_count, since, active, idle, c, rk, delta, t):
     open_count[c, rk] = after
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _count_rq_entry(rq_per_q, rq_movable, cq_len, c, q, cmd_q_size):
     """A transaction entered the read queue: count it per command queue (and as movable if that has room)."""
     rq_per_q[c, q] += 1
@@ -169,15 +201,17 @@ def _count_rq_entry(rq_per_q, rq_movable, cq_len, c, q, cmd_q_size):
         rq_movable[c] += 1
 
 
-@njit(cache=True, inline="always")
-def _raise(tm, c, level, unit, dense, lv, cmd, t):
+@njit(cache=True, inline="always", error_model="numpy")
+def _raise(tm, nb, c, level, unit, dense, lv, cmd, t):
     """Raise the limits of one unit: a fixed-length, branch-free max over the command row (vectorizes)."""
+    o = ((c * 4 + level) * nb + unit) * TRACE_CMDS
+    d = (lv * TRACE_CMDS + cmd) * TRACE_CMDS
     for nx in range(TRACE_CMDS):
-        tm[c, level, unit, nx] = max(tm[c, level, unit, nx], t + dense[lv, cmd, nx])
+        tm[o + nx] = max(tm[o + nx], t + dense[d + nx])
 
 
-@njit(cache=True, inline="always")
-def _update_timing(tm, c, dense, b, grp, rk, n_ranks, cmd, t, rank_cmd):
+@njit(cache=True, inline="always", error_model="numpy")
+def _update_timing(tm, nb, c, dense, b, grp, rk, n_ranks, cmd, t, rank_cmd):
     """Record what `cmd` on bank b (or on rank rk, for rank commands) forbids until when.
 
     Limits are kept per level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the
@@ -188,17 +222,17 @@ def _update_timing(tm, c, dense, b, grp, rk, n_ranks, cmd, t, rank_cmd):
     results against DRAMsim3.
     """
     if rank_cmd:
-        _raise(tm, c, 2, rk, dense, SAME_RANK, cmd, t)
+        _raise(tm, nb, c, 2, rk, dense, SAME_RANK, cmd, t)
     else:
-        _raise(tm, c, 0, b, dense, SAME_BANK, cmd, t)
-        _raise(tm, c, 1, grp, dense, SAME_BG, cmd, t)
-        _raise(tm, c, 2, rk, dense, OTHER_BG, cmd, t)
+        _raise(tm, nb, c, 0, b, dense, SAME_BANK, cmd, t)
+        _raise(tm, nb, c, 1, grp, dense, SAME_BG, cmd, t)
+        _raise(tm, nb, c, 2, rk, dense, OTHER_BG, cmd, t)
     for r2 in range(n_ranks):
         if r2 != rk:
-            _raise(tm, c, 3, r2, dense, OTHER_RANK, cmd, t)
+            _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, cmd, t)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_kernel(
     r_ch, r_bank, r_row, r_col, r_write, r_arrive, r_addr, n_addrs,
     n_ch, n_ranks, banks_per_rank, per_bank_queues, cmd_q_size, trans_q_size, unified,
@@ -209,12 +243,12 @@ def simulate_kernel(
     nb = n_ranks * banks_per_rank
     nq = nb if per_bank_queues else n_ranks
     # the timing table restricted to the trace commands, with NO_LIMIT where a pair has no constraint
-    dense = np.full((delay.shape[0], TRACE_CMDS, TRACE_CMDS), NO_LIMIT, np.int64)
+    dense = np.full(delay.shape[0] * TRACE_CMDS * TRACE_CMDS, NO_LIMIT, np.int64)  # flat [level, cmd, next]
     for lv in range(delay.shape[0]):
         for cm in range(TRACE_CMDS):
             for nx in range(TRACE_CMDS):
                 if delay[lv, cm, nx] > 0:
-                    dense[lv, cm, nx] = delay[lv, cm, nx]
+                    dense[(lv * TRACE_CMDS + cm) * TRACE_CMDS + nx] = delay[lv, cm, nx]
     wcap = 1
     for w in range(win_n.shape[0]):
         if win_n[w] > wcap:
@@ -225,14 +259,12 @@ def simulate_kernel(
     row_hits = np.zeros((n_ch, nb), np.int64)
     open_count = np.zeros((n_ch, n_ranks), np.int64)
     # earliest-issue limits per level: [channel, level (bank, bank group, rank, other ranks), unit, command]
-    tm = np.zeros((n_ch, 4, nb, TRACE_CMDS), np.int64)
+    tm = np.zeros(n_ch * 4 * nb * TRACE_CMDS, np.int64)
     win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
 
-    cq_req = np.zeros((n_ch, nq, cmd_q_size), np.int64)
-    cq_type = np.zeros((n_ch, nq, cmd_q_size), np.int64)
-    cq_row = np.zeros((n_ch, nq, cmd_q_size), np.int64)  # row of each entry (saves a scattered lookup)
+    cq = np.zeros((n_ch, nq, cmd_q_size, 3), np.int64)  # command queues: (request, command, row) per entry
     cq_len = np.zeros((n_ch, nq), np.int64)
     cq_total = np.zeros(n_ch, np.int64)
     rq = np.zeros((n_ch, trans_q_size), np.int64)
@@ -320,6 +352,7 @@ def simulate_kernel(
             issued_bank = -1
             issued_q = -1
             issued_k = -1
+            unvisited = True  # candidate queues left unvisited by the scan (their bounds have come)
             if refq_len[c] > 0 and not idle_channel:
                 rk = refq[c, 0]
                 in_ref[c] = 1
@@ -328,7 +361,7 @@ def simulate_kernel(
                 for bi in range(banks_per_rank):
                     b = rk * banks_per_rank + bi
                     req = PRE if bank_open[c, b] == 1 else REF
-                    rdy = _ready(tm, c, b, group_of[b], rk, req)
+                    rdy = _ready(tm, nb, c, b, group_of[b], rk, req)
                     if req == REF and rdy > ref_at:
                         ref_at = rdy
                     if rdy > t:
@@ -360,6 +393,7 @@ def simulate_kernel(
                     else:
                         n_cand, waiting = _round_robin_candidates(q_ready, c, qi, t, cand)
                     min_ready = min(min_ready, waiting)
+                    unvisited = False
                     for j in range(n_cand):
                         qi = cand[j]
                         if in_ref[c] == 1:
@@ -368,12 +402,12 @@ def simulate_kernel(
                                 continue
                         qmin = INF
                         for k in range(cq_len[c, qi]):
-                            r = cq_req[c, qi, k]
+                            r = cq[c, qi, k, 0]
                             b = qi if per_bank_queues else r_bank[r]
-                            req = _required(bank_open, open_row, c, b, cq_row[c, qi, k], cq_type[c, qi, k])
+                            req = _required(bank_open, open_row, c, b, cq[c, qi, k, 2], cq[c, qi, k, 1])
                             if per_bank_queues and k > 0 and req == PRE:
                                 continue  # blocked by the head (same bank) until this queue changes
-                            ready = _ready(tm, c, b, group_of[b], rank_of[b], req)
+                            ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
                             if ready > t:
                                 if req == ACT:
                                     ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
@@ -391,7 +425,7 @@ def simulate_kernel(
                             elif req == PRE:
                                 blocked = False
                                 for k2 in range(k):
-                                    if r_bank[cq_req[c, qi, k2]] == b:
+                                    if r_bank[cq[c, qi, k2, 0]] == b:
                                         blocked = True
                                         break
                                 if blocked:
@@ -400,8 +434,8 @@ def simulate_kernel(
                                     hits = False
                                     orow = open_row[c, b]
                                     for k2 in range(k, cq_len[c, qi]):
-                                        if cq_row[c, qi, k2] == orow and (
-                                                per_bank_queues or r_bank[cq_req[c, qi, k2]] == b):
+                                        if cq[c, qi, k2, 2] == orow and (
+                                                per_bank_queues or r_bank[cq[c, qi, k2, 0]] == b):
                                             hits = True
                                             break
                                     if hits:
@@ -409,9 +443,9 @@ def simulate_kernel(
                             elif req == WR or req == WRA:
                                 dep = False
                                 for k2 in range(k):
-                                    r2 = cq_req[c, qi, k2]
-                                    t2 = cq_type[c, qi, k2]
-                                    if (t2 == RD or t2 == RDA) and cq_row[c, qi, k2] == cq_row[c, qi, k] \
+                                    r2 = cq[c, qi, k2, 0]
+                                    t2 = cq[c, qi, k2, 1]
+                                    if (t2 == RD or t2 == RDA) and cq[c, qi, k2, 2] == cq[c, qi, k, 2] \
                                             and r_bank[r2] == b and r_col[r2] == r_col[r]:
                                         dep = True
                                         break
@@ -427,6 +461,7 @@ def simulate_kernel(
                             q_ready[c, qi] = qmin
                             min_ready = min(min_ready, qmin)
                         if cand_cmd >= 0:
+                            unvisited = j + 1 < n_cand
                             break
                     if cand_cmd >= 0:
                         queue_idx[c] = qi  # round robin: the next search starts after the queue that issued
@@ -459,7 +494,7 @@ def simulate_kernel(
                 b = issued_bank
                 rk = rank_of[b]
                 if issued_cmd <= WRA:
-                    r = cq_req[c, issued_q, issued_k]
+                    r = cq[c, issued_q, issued_k, 0]
                     if issued_cmd == RD or issued_cmd == RDA:
                         a = r_addr[r]
                         x = rd_pending[a]
@@ -478,9 +513,9 @@ def simulate_kernel(
                         if row_hits[c, b] != 0:
                             counters[c, C_WRITE_HITS] += 1
                     for k2 in range(issued_k, cq_len[c, issued_q] - 1):
-                        cq_req[c, issued_q, k2] = cq_req[c, issued_q, k2 + 1]
-                        cq_type[c, issued_q, k2] = cq_type[c, issued_q, k2 + 1]
-                        cq_row[c, issued_q, k2] = cq_row[c, issued_q, k2 + 1]
+                        cq[c, issued_q, k2, 0] = cq[c, issued_q, k2 + 1, 0]
+                        cq[c, issued_q, k2, 1] = cq[c, issued_q, k2 + 1, 1]
+                        cq[c, issued_q, k2, 2] = cq[c, issued_q, k2 + 1, 2]
                     if cq_len[c, issued_q] == cmd_q_size:
                         rq_movable[c] += rq_per_q[c, issued_q]
                     cq_len[c, issued_q] -= 1
@@ -493,9 +528,9 @@ def simulate_kernel(
                         _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
                     else:
                         row_hits[c, b] += 1
-                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
+                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
                 elif issued_cmd == ACT:
-                    r = cq_req[c, issued_q, issued_k]
+                    r = cq[c, issued_q, issued_k, 0]
                     counters[c, C_ACT] += 1
                     if n_act_log < act_log_size:
                         act_log[n_act_log, 0] = t
@@ -507,23 +542,33 @@ def simulate_kernel(
                     open_row[c, b] = r_row[r]
                     row_hits[c, b] = 0
                     _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, 1, t)
-                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, ACT, t, False)
+                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, ACT, t, False)
                 elif issued_cmd == PRE:
                     counters[c, C_PRE] += 1
                     if bank_open[c, b] == 1:
                         _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
                     bank_open[c, b] = 0
                     row_hits[c, b] = 0
-                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, PRE, t, False)
+                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, PRE, t, False)
                 else:  # REF
                     counters[c, C_REF] += 1
                     for bi in range(banks_per_rank):
                         row_hits[c, rk * banks_per_rank + bi] = 0
-                    _update_timing(tm, c, dense, b, group_of[b], rk, n_ranks, REF, t, True)
+                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, REF, t, True)
                     for i in range(refq_len[c] - 1):
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
                     in_ref[c] = 0
+                if not dual_cmd and not unvisited and issued_cmd != REF and refq_len[c] == 0:
+                    # every other queue's bound is known and later than t: bound the issuing queue now and let
+                    # the channel sleep until the earliest bound instead of scanning again next cycle
+                    qb = issued_bank if per_bank_queues else rank_of[issued_bank]
+                    if cq_len[c, qb] > 0:
+                        q_ready[c, qb] = _queue_bound(cq, cq_len, bank_open, open_row, tm, nb,
+                                                      win_hist, win_head, win_len, win_n, r_bank, group_of, rank_of,
+                                                      c, qb, per_bank_queues)
+                    scan_valid[c] = 1
+                    next_cmd_time[c] = min(min_ready, q_ready[c, qb])
             # ---- ScheduleTransaction
             if sched_valid[c] == 0:
                 moved = False
@@ -563,10 +608,16 @@ def simulate_kernel(
                             ctype = WRA if closed_page else WR
                         else:
                             ctype = RDA if closed_page else RD
-                        q_ready[c, qi] = 0
-                        cq_req[c, qi, cq_len[c, qi]] = r
-                        cq_type[c, qi, cq_len[c, qi]] = ctype
-                        cq_row[c, qi, cq_len[c, qi]] = r_row[r]
+                        # the new entry can only delay the others (a queued hit, a later write): its own earliest
+                        # issue lowers the queue's bound and the channel's
+                        b = r_bank[r]
+                        ready = _ready(tm, nb, c, b, group_of[b], rank_of[b],
+                                       _required(bank_open, open_row, c, b, r_row[r], ctype))
+                        q_ready[c, qi] = min(q_ready[c, qi], ready)
+                        next_cmd_time[c] = min(next_cmd_time[c], ready)
+                        cq[c, qi, cq_len[c, qi], 0] = r
+                        cq[c, qi, cq_len[c, qi], 1] = ctype
+                        cq[c, qi, cq_len[c, qi], 2] = r_row[r]
                         cq_len[c, qi] += 1
                         cq_total[c] += 1
                         if use_w:
@@ -585,12 +636,11 @@ def simulate_kernel(
                         activity = True
                         progress = True
                         moved = True
-                        scan_valid[c] = 0
                         break
                     if moved:
                         break
-                if not moved:
-                    sched_valid[c] = 1
+                if not moved or (rq_movable[c] == 0 and (unified or (wq_len[c] == 0 and write_draining[c] == 0))):
+                    sched_valid[c] = 1  # (after a move: the next attempt could only fail, as above)
         # ---- trace front end: at most one new request per cycle
         accepted = False
         if nxt_req < n and r_arrive[nxt_req] <= t:
@@ -605,7 +655,8 @@ def simulate_kernel(
                 room = rq_len[c] < trans_q_size
             if room:
                 accepted = True
-                sched_valid[c] = 0
+                if is_w:
+                    sched_valid[c] = 0
                 if nxt_req + 1 >= n:  # the end of the trace changes every channel's drain decision
                     for c2 in range(n_ch):
                         sched_valid[c2] = 0
@@ -630,6 +681,8 @@ def simulate_kernel(
                     chain_next[rd_tail[a]] = r
                     rd_tail[a] = r
                 else:
+                    if cq_len[c, r_q[r]] < cmd_q_size:
+                        sched_valid[c] = 0  # it can move into its command queue
                     rd_pending[a] = r
                     rd_tail[a] = r
                     rq[c, rq_len[c]] = r
@@ -639,9 +692,9 @@ def simulate_kernel(
         t += 1
         if progress or accepted:
             last_activity = t
-        if activity or accepted:
-            continue
-        # ---- nothing happened: jump to the next cycle at which something can (a lower bound)
+        if (activity or accepted) and drain_at_end and nxt_req >= n:
+            continue  # draining at the end: the run ends at the first cycle with nothing left (checked above)
+        # ---- jump to the next cycle at which something can (a lower bound)
         nxt = INF
         if nxt_req < n:
             c = r_ch[nxt_req]
@@ -651,7 +704,7 @@ def simulate_kernel(
                 nxt = max(r_arrive[nxt_req], t)
         nxt = min(nxt, next_refresh)  # refresh requests arrive at multiples of the interval
         for c in range(n_ch):
-            if scan_valid[c] == 1:
+            if scan_valid[c] == 1 and sched_valid[c] == 1:
                 nxt = min(nxt, next_cmd_time[c])
             else:
                 nxt = min(nxt, t)

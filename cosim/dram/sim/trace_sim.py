@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from numba import njit
 
 from cosim.dram.address import AddressMap
 from cosim.dram.constraints import LEVELS, timing_table
@@ -57,15 +58,28 @@ def bank_levels(spec: DramSpec) -> tuple[np.ndarray, np.ndarray]:
     return level, rank.astype(np.int64)
 
 
+def _beyond_capacity(spec: DramSpec, addrs: np.ndarray, i: int, label: str) -> CosimInputError:
+    cap = spec.capacity_bytes
+    return CosimInputError(f"request {i + 1}: address 0x{int(addrs[i]):x} is beyond the capacity "
+                           f"0x{cap:x} ({cap / 2**30:g} GiB) of {spec.name}", file=label, field="address")
+
+
 def decode_requests(spec: DramSpec, addrs: np.ndarray, label: str = "<trace>") -> dict[str, np.ndarray]:
     """Map addresses to fields; an address beyond the capacity is a user error naming the request."""
-    cap = spec.capacity_bytes
-    over = np.nonzero(addrs >= np.uint64(cap))[0]
+    over = np.nonzero(addrs >= np.uint64(spec.capacity_bytes))[0]
     if over.size:
-        i = int(over[0])
-        raise CosimInputError(f"request {i + 1}: address 0x{int(addrs[i]):x} is beyond the capacity "
-                              f"0x{cap:x} ({cap / 2**30:g} GiB) of {spec.name}", file=label, field="address")
+        raise _beyond_capacity(spec, addrs, int(over[0]), label)
     return AddressMap.of(spec).decode(addrs)
+
+
+def decode_for_kernel(spec: DramSpec, addrs: np.ndarray, label: str = "<trace>"
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(channel, bank within the channel, row, column) int64 arrays in one compiled pass; same errors."""
+    ch, bank, ro, co, first_over = AddressMap.of(spec).decode_for_sim(addrs, spec.capacity_bytes, spec.banks,
+                                                                      spec.banks_per_group)
+    if first_over >= 0:
+        raise _beyond_capacity(spec, addrs, int(first_over), label)
+    return ch, bank, ro, co
 
 
 def simulate_trace(spec: DramSpec | str | Path,
@@ -89,28 +103,29 @@ def simulate_trace(spec: DramSpec | str | Path,
     else:
         raise CosimInputError(f"unknown row policy {row_policy!r}", field="row_policy", allowed=("open", "closed"))
     addrs, writes, arrive, label = trace_arrays(trace, fmt, None if cycles is None else int(cycles))
-    f = decode_requests(spec, addrs, label)
-    bank = (f["ra"] * spec.banks + f["bg"] * spec.banks_per_group + f["ba"]).astype(np.int64)
+    addrs = np.ascontiguousarray(addrs, dtype=np.uint64)
+    ch, bank, row, col = decode_for_kernel(spec, addrs, label)
     table = timing_table(spec)
     acts = [w for w in table.windows if w[1] == 4]  # ACT windows (tFAW, t32AW)
     win_n = np.array([w[2] for w in acts] or [1], dtype=np.int64)
     win_span = np.array([w[3] for w in acts] or [0], dtype=np.int64)
-    _, rank_of = bank_levels(spec)
+    bank_ids = np.arange(spec.ranks * spec.banks, dtype=np.int64)
     t = spec.derived_timing()
     refresh_interval = 0
     if spec.refresh_policy != "NO_REFRESH":
         refresh_interval = max(1, t["tREFI"] // spec.ranks) if spec.refresh_policy == "RANK_LEVEL_STAGGERED" \
             else t["tREFI"]
-    addr_id, n_addrs = dense_address_ids(np.ascontiguousarray(addrs, dtype=np.uint64))
+    addr_id, n_addrs = dense_address_ids(addrs)
+    writes = np.ascontiguousarray(writes, dtype=np.bool_)
     end_t, added, complete, counters, active, idle, open_count, acts_logged = simulate_kernel(
-        f["ch"], bank, f["ro"], f["co"], writes.astype(np.bool_), arrive, addr_id, n_addrs,
+        ch, bank, row, col, writes, np.ascontiguousarray(arrive, dtype=np.int64), addr_id, n_addrs,
         spec.channels, spec.ranks, spec.banks, spec.queue_structure == "PER_BANK", spec.cmd_queue_size,
         spec.trans_queue_size, spec.unified_queue, t["read_delay"], refresh_interval,
         spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS", closed, spec.hbm_dual_cmd,
-        table.delay, win_n, win_span, np.arange(spec.ranks * spec.banks, dtype=np.int64) // spec.banks_per_group,
-        rank_of, -1 if cycles is None else int(cycles), int(act_log),
+        table.delay, win_n, win_span, bank_ids // spec.banks_per_group, bank_ids // spec.banks,
+        -1 if cycles is None else int(cycles), int(act_log),
     )
-    stats = _collect(spec, int(end_t), cycles, f["ch"], writes, added, complete, counters, active, idle, open_count)
+    stats = _collect(spec, int(end_t), cycles, ch, writes, added, complete, counters, active, idle, open_count)
     if act_log:
         object.__setattr__(stats, "act_log", acts_logged)
     return stats
@@ -121,21 +136,19 @@ def _collect(spec: DramSpec, end_t: int, cycles: int | None, ch: np.ndarray, wri
              open_count: np.ndarray) -> DramStats:
     n = len(added)
     if cycles is None:
-        if np.any(complete < 0):
-            missing = int(np.count_nonzero(complete < 0))
+        missing, last = _unfinished_and_last(complete)
+        if missing:
             raise RuntimeError(f"simulator stalled with {missing} of {n} requests unfinished (a model bug)")
-        num_cycles = max(end_t, int(complete.max()) + 1)
+        num_cycles = max(end_t, int(last) + 1)
         # ranks keep their last state from the end of the loop to the last data return
         tail = num_cycles - end_t
         active = active + np.where(open_count > 0, tail, 0)
         idle = idle + np.where(open_count > 0, 0, tail)
     else:
         num_cycles = int(cycles)
-    done = (complete >= 0) & (complete <= num_cycles - 1)
-    reads_done_mask = done & ~writes
-    reads_done = int(np.count_nonzero(reads_done_mask))
-    writes_done = int(np.count_nonzero(done & writes))
-    lat = (complete - added)[reads_done_mask]
+    reads_done, writes_done, lat_sum, lat_max, accepted, per_channel = _request_totals(
+        complete, added, writes, ch, num_cycles - 1, spec.channels)
+    reads_done, writes_done = int(reads_done), int(writes_done)
     seconds = num_cycles * spec.tCK_ns * 1e-9
     req_bytes = spec.request_size_bytes
     total = counters.sum(axis=0)
@@ -145,14 +158,56 @@ def _collect(spec: DramSpec, end_t: int, cycles: int | None, ch: np.ndarray, wri
     return DramStats(
         spec=spec.name, cycles=num_cycles, reads_done=reads_done, writes_done=writes_done,
         bandwidth_GBps=(reads_done + writes_done) * req_bytes / seconds / 1e9,
-        avg_read_latency_cycles=float(lat.mean()) if lat.size else 0.0,
+        avg_read_latency_cycles=float(lat_sum) / reads_done if reads_done else 0.0,
         activates=int(total[C_ACT]), read_row_hits=int(total[C_READ_HITS]), write_row_hits=int(total[C_WRITE_HITS]),
         energy_j=energy["total"], read_cmds=int(total[C_READ_CMDS]), write_cmds=int(total[C_WRITE_CMDS]),
         precharges=int(total[C_PRE]), refreshes=int(total[C_REF]), requests=n,
-        requests_accepted=int(np.count_nonzero(added >= 0)), tCK_ns=spec.tCK_ns,
-        max_read_latency_cycles=int(lat.max()) if lat.size else 0,
+        requests_accepted=int(accepted), tCK_ns=spec.tCK_ns,
+        max_read_latency_cycles=int(lat_max) if reads_done else 0,
         energy_breakdown_j={k: v for k, v in energy.items() if k != "total"},
-        per_channel_bandwidth_GBps=(np.bincount(ch[done], minlength=spec.channels) * req_bytes / seconds / 1e9
-                                    ).tolist(),
+        per_channel_bandwidth_GBps=(per_channel * req_bytes / seconds / 1e9).tolist(),
         completion_cycles=complete, arrival_cycles=added,
     )
+
+
+@njit(cache=True)
+def _unfinished_and_last(complete):
+    """(requests never completed, latest completion cycle) for a run to completion."""
+    missing = 0
+    last = -1
+    for c in complete:
+        if c < 0:
+            missing += 1
+        elif c > last:
+            last = c
+    return missing, last
+
+
+@njit(cache=True)
+def _request_totals(complete, added, writes, ch, last_cycle, channels):
+    """One pass over the requests: (reads done, writes done, read latency sum and max, accepted, per channel done).
+
+    Integer sums: the mean latency float(sum) / count equals numpy's mean while the sum stays below 2**53.
+    """
+    reads = 0
+    writes_done = 0
+    lat_sum = 0
+    lat_max = 0
+    accepted = 0
+    per_channel = np.zeros(channels, np.int64)
+    for i in range(complete.shape[0]):
+        if added[i] >= 0:
+            accepted += 1
+        c = complete[i]
+        if c < 0 or c > last_cycle:
+            continue
+        per_channel[ch[i]] += 1
+        if writes[i]:
+            writes_done += 1
+        else:
+            lat = c - added[i]
+            if reads == 0 or lat > lat_max:
+                lat_max = lat
+            lat_sum += lat
+            reads += 1
+    return reads, writes_done, lat_sum, lat_max, accepted, per_channel
