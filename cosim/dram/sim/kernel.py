@@ -12,8 +12,8 @@ a channel whose last scan found nothing skips scanning until then, and so does a
 every other queue's bound lies ahead (the issuing queue is bounded right away, a new entry lowers its queue's bound
 by its own earliest issue), so the loop also jumps after busy cycles; a ScheduleTransaction or trace arrival that
 cannot change anything (no read with room in its command queue, no buffered write) does not force another
-cycle; per-bank queues stop at the head when
-their bank is closed (every entry needs the same ACT) and skip misses behind the head (blocked); the read
+cycle; per-bank queues stop at the head when their bank is closed (every entry needs the same ACT) and skip
+misses behind the head (blocked); the read
 queue is not searched when no transaction in it has room in its command queue; power states are summed
 per interval at row opens and closes rather than per cycle. Helpers called inside the loop are inlined at the
 numba level (`inline="always"`): LLVM left several out of line, and each such call passes every array
@@ -94,6 +94,9 @@ def _ready(tm, nb, c, b, grp, rk, cmd):
 def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, win_len, win_n,
                  r_bank, group_of, rank_of, c, qi, per_bank_queues):
     """A lower bound on when queue qi can issue anything: the earliest ready time of what its entries need.
+
+    The per-entry requirement is the queue scan's in `simulate_kernel` without its arbitration; the scan keeps its
+    own inlined copy because it also picks the command (merging the two made the kernel slower).
 
     Arbitration (precharge blocking, write-after-read) can only delay an entry further, and limits only rise,
     so the bound stays valid until the queue or its bank changes (which resets it)."""
