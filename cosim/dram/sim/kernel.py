@@ -96,7 +96,8 @@ def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, wi
     """A lower bound on when queue qi can issue anything: the earliest ready time of what its entries need.
 
     The per-entry requirement is the queue scan's in `simulate_kernel` without its arbitration; the scan keeps its
-    own inlined copy because it also picks the command (merging the two made the kernel slower).
+    own inlined copy because it also picks the command, and extra calls or code in that loop have made the kernel
+    slower in every attempt so far.
 
     Arbitration (precharge blocking, write-after-read) can only delay an entry further, and limits only rise,
     so the bound stays valid until the queue or its bank changes (which resets it)."""
