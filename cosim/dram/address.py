@@ -59,8 +59,9 @@ class AddressMap:
         The simulator needs only these four fields; one loop avoids a dozen whole-array temporaries.
         """
         a = np.ascontiguousarray(addrs, dtype=np.uint64)
-        pos = np.array([self.pos[f] for f in MAPPING_FIELDS], dtype=np.uint64)
-        mask = np.array([(1 << self.width[f]) - 1 for f in MAPPING_FIELDS], dtype=np.uint64)
+        fields = ("ch", "ra", "bg", "ba", "ro", "co")  # the order _decode_for_sim reads them in
+        pos = np.array([self.pos[f] for f in fields], dtype=np.uint64)
+        mask = np.array([(1 << self.width[f]) - 1 for f in fields], dtype=np.uint64)
         return _decode_for_sim(a, np.uint64(self.shift_bits), pos, mask, np.uint64(capacity), banks, banks_per_group)
 
     def encode(self, ch: int = 0, ra: int = 0, bg: int = 0, ba: int = 0, ro: int = 0, co: int = 0) -> int:
@@ -73,7 +74,7 @@ class AddressMap:
 
 @njit(cache=True)
 def _decode_for_sim(addrs, shift, pos, mask, capacity, banks, banks_per_group):
-    """Fields in MAPPING_FIELDS order: ch, ra, bg, ba, ro, co; bank = ra * banks + bg * banks_per_group + ba."""
+    """pos/mask hold the fields ch, ra, bg, ba, ro, co in that order; bank = ra * banks + bg * banks_per_group + ba."""
     n = addrs.shape[0]
     ch = np.empty(n, np.int64)
     bank = np.empty(n, np.int64)

@@ -29,9 +29,7 @@ def parse_ini(path: str | Path) -> dict[str, dict[str, str]]:
     sections: dict[str, dict[str, str]] = {}
     current: dict[str, str] | None = None
     for lineno, raw in enumerate(text.splitlines(), start=1):
-        cut = raw.find(";")  # plain str.find: ~3x faster than a regex split on every line
-        hash_at = raw.find("#", 0, len(raw) if cut < 0 else cut)
-        line = (raw if cut < 0 and hash_at < 0 else raw[:hash_at if hash_at >= 0 else cut]).strip()
+        line = raw.split(";", 1)[0].split("#", 1)[0].strip()  # a comment starts at the first ';' or '#'
         if not line:
             continue
         if line[0] == "[" and line[-1] == "]":

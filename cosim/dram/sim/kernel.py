@@ -40,6 +40,9 @@ TRACE_CMDS = 8  # the trace controller only issues and checks RD..REF (codes 0-7
 ROWHIT_LIMIT = 4  # DRAMsim3 ArbitratePrecharge: close a row after 4 hits even if more are queued
 WRITE_DRAIN_LOW = 8  # DRAMsim3: drain writes when more than 8 are buffered and the command queues are empty
 
+# Fields of a command-queue entry (the last axis of `cq`).
+CQ_REQ, CQ_CMD, CQ_ROW = 0, 1, 2
+
 # Counter columns of the per-channel stats array.
 C_READ_CMDS, C_WRITE_CMDS, C_READ_HITS, C_WRITE_HITS, C_ACT, C_PRE, C_REF, C_REFB = range(8)
 N_COUNTERS = 8
@@ -103,9 +106,9 @@ def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, wi
     so the bound stays valid until the queue or its bank changes (which resets it)."""
     qmin = INF
     for k in range(cq_len[c, qi]):
-        r = cq[c, qi, k, 0]
+        r = cq[c, qi, k, CQ_REQ]
         b = qi if per_bank_queues else r_bank[r]
-        req = _required(bank_open, open_row, c, b, cq[c, qi, k, 2], cq[c, qi, k, 1])
+        req = _required(bank_open, open_row, c, b, cq[c, qi, k, CQ_ROW], cq[c, qi, k, CQ_CMD])
         if per_bank_queues and k > 0 and req == PRE:
             continue  # waits behind the head
         ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
@@ -268,7 +271,7 @@ def simulate_kernel(
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
 
-    cq = np.zeros((n_ch, nq, cmd_q_size, 3), np.int64)  # command queues: (request, command, row) per entry
+    cq = np.zeros((n_ch, nq, cmd_q_size, 3), np.int64)  # command queues: CQ_REQ, CQ_CMD, CQ_ROW per entry
     cq_len = np.zeros((n_ch, nq), np.int64)
     cq_total = np.zeros(n_ch, np.int64)
     rq = np.zeros((n_ch, trans_q_size), np.int64)
@@ -406,9 +409,9 @@ def simulate_kernel(
                                 continue
                         qmin = INF
                         for k in range(cq_len[c, qi]):
-                            r = cq[c, qi, k, 0]
+                            r = cq[c, qi, k, CQ_REQ]
                             b = qi if per_bank_queues else r_bank[r]
-                            req = _required(bank_open, open_row, c, b, cq[c, qi, k, 2], cq[c, qi, k, 1])
+                            req = _required(bank_open, open_row, c, b, cq[c, qi, k, CQ_ROW], cq[c, qi, k, CQ_CMD])
                             if per_bank_queues and k > 0 and req == PRE:
                                 continue  # blocked by the head (same bank) until this queue changes
                             ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
@@ -429,7 +432,7 @@ def simulate_kernel(
                             elif req == PRE:
                                 blocked = False
                                 for k2 in range(k):
-                                    if r_bank[cq[c, qi, k2, 0]] == b:
+                                    if r_bank[cq[c, qi, k2, CQ_REQ]] == b:
                                         blocked = True
                                         break
                                 if blocked:
@@ -438,8 +441,8 @@ def simulate_kernel(
                                     hits = False
                                     orow = open_row[c, b]
                                     for k2 in range(k, cq_len[c, qi]):
-                                        if cq[c, qi, k2, 2] == orow and (
-                                                per_bank_queues or r_bank[cq[c, qi, k2, 0]] == b):
+                                        if cq[c, qi, k2, CQ_ROW] == orow and (
+                                                per_bank_queues or r_bank[cq[c, qi, k2, CQ_REQ]] == b):
                                             hits = True
                                             break
                                     if hits:
@@ -447,9 +450,9 @@ def simulate_kernel(
                             elif req == WR or req == WRA:
                                 dep = False
                                 for k2 in range(k):
-                                    r2 = cq[c, qi, k2, 0]
-                                    t2 = cq[c, qi, k2, 1]
-                                    if (t2 == RD or t2 == RDA) and cq[c, qi, k2, 2] == cq[c, qi, k, 2] \
+                                    r2 = cq[c, qi, k2, CQ_REQ]
+                                    t2 = cq[c, qi, k2, CQ_CMD]
+                                    if (t2 == RD or t2 == RDA) and cq[c, qi, k2, CQ_ROW] == cq[c, qi, k, CQ_ROW] \
                                             and r_bank[r2] == b and r_col[r2] == r_col[r]:
                                         dep = True
                                         break
@@ -498,7 +501,7 @@ def simulate_kernel(
                 b = issued_bank
                 rk = rank_of[b]
                 if issued_cmd <= WRA:
-                    r = cq[c, issued_q, issued_k, 0]
+                    r = cq[c, issued_q, issued_k, CQ_REQ]
                     if issued_cmd == RD or issued_cmd == RDA:
                         a = r_addr[r]
                         x = rd_pending[a]
@@ -517,9 +520,9 @@ def simulate_kernel(
                         if row_hits[c, b] != 0:
                             counters[c, C_WRITE_HITS] += 1
                     for k2 in range(issued_k, cq_len[c, issued_q] - 1):
-                        cq[c, issued_q, k2, 0] = cq[c, issued_q, k2 + 1, 0]
-                        cq[c, issued_q, k2, 1] = cq[c, issued_q, k2 + 1, 1]
-                        cq[c, issued_q, k2, 2] = cq[c, issued_q, k2 + 1, 2]
+                        cq[c, issued_q, k2, CQ_REQ] = cq[c, issued_q, k2 + 1, CQ_REQ]
+                        cq[c, issued_q, k2, CQ_CMD] = cq[c, issued_q, k2 + 1, CQ_CMD]
+                        cq[c, issued_q, k2, CQ_ROW] = cq[c, issued_q, k2 + 1, CQ_ROW]
                     if cq_len[c, issued_q] == cmd_q_size:
                         rq_movable[c] += rq_per_q[c, issued_q]
                     cq_len[c, issued_q] -= 1
@@ -534,7 +537,7 @@ def simulate_kernel(
                         row_hits[c, b] += 1
                     _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
                 elif issued_cmd == ACT:
-                    r = cq[c, issued_q, issued_k, 0]
+                    r = cq[c, issued_q, issued_k, CQ_REQ]
                     counters[c, C_ACT] += 1
                     if n_act_log < act_log_size:
                         act_log[n_act_log, 0] = t
@@ -619,9 +622,9 @@ def simulate_kernel(
                                        _required(bank_open, open_row, c, b, r_row[r], ctype))
                         q_ready[c, qi] = min(q_ready[c, qi], ready)
                         next_cmd_time[c] = min(next_cmd_time[c], ready)
-                        cq[c, qi, cq_len[c, qi], 0] = r
-                        cq[c, qi, cq_len[c, qi], 1] = ctype
-                        cq[c, qi, cq_len[c, qi], 2] = r_row[r]
+                        cq[c, qi, cq_len[c, qi], CQ_REQ] = r
+                        cq[c, qi, cq_len[c, qi], CQ_CMD] = ctype
+                        cq[c, qi, cq_len[c, qi], CQ_ROW] = r_row[r]
                         cq_len[c, qi] += 1
                         cq_total[c] += 1
                         if use_w:

@@ -58,27 +58,17 @@ def bank_levels(spec: DramSpec) -> tuple[np.ndarray, np.ndarray]:
     return level, rank.astype(np.int64)
 
 
-def _beyond_capacity(spec: DramSpec, addrs: np.ndarray, i: int, label: str) -> CosimInputError:
-    cap = spec.capacity_bytes
-    return CosimInputError(f"request {i + 1}: address 0x{int(addrs[i]):x} is beyond the capacity "
-                           f"0x{cap:x} ({cap / 2**30:g} GiB) of {spec.name}", file=label, field="address")
-
-
-def decode_requests(spec: DramSpec, addrs: np.ndarray, label: str = "<trace>") -> dict[str, np.ndarray]:
-    """Map addresses to fields; an address beyond the capacity is a user error naming the request."""
-    over = np.nonzero(addrs >= np.uint64(spec.capacity_bytes))[0]
-    if over.size:
-        raise _beyond_capacity(spec, addrs, int(over[0]), label)
-    return AddressMap.of(spec).decode(addrs)
-
-
 def decode_for_kernel(spec: DramSpec, addrs: np.ndarray, label: str = "<trace>"
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(channel, bank within the channel, row, column) int64 arrays in one compiled pass; same errors."""
+    """(channel, bank within the channel, row, column) int64 arrays in one compiled pass.
+
+    An address beyond the capacity is a user error naming the request."""
     ch, bank, ro, co, first_over = AddressMap.of(spec).decode_for_sim(addrs, spec.capacity_bytes, spec.banks,
                                                                       spec.banks_per_group)
     if first_over >= 0:
-        raise _beyond_capacity(spec, addrs, int(first_over), label)
+        i, cap = int(first_over), spec.capacity_bytes
+        raise CosimInputError(f"request {i + 1}: address 0x{int(addrs[i]):x} is beyond the capacity "
+                              f"0x{cap:x} ({cap / 2**30:g} GiB) of {spec.name}", file=label, field="address")
     return ch, bank, ro, co
 
 
