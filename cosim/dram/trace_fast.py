@@ -72,17 +72,21 @@ def parse_dramsim3_bytes(buf, max_requests):
         digits = 0
         if p + 1 < n_bytes and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
             p += 2
-            while p < n_bytes and not _is_delim(buf[p]):
+            while p < n_bytes:  # digits until the first other byte, which must end the token (checked below)
                 v = _hex_value(buf[p])
-                if v < 0 or digits >= 16:
+                if v < 0:
+                    break
+                if digits >= 16:
                     return addrs, writes, cycles, count, line
                 addr = addr * np.uint64(16) + np.uint64(v)
                 digits += 1
                 p += 1
         else:
-            while p < n_bytes and not _is_delim(buf[p]):
+            while p < n_bytes:
                 v = buf[p] - 48
-                if v < 0 or v > 9 or digits >= 19:
+                if v < 0 or v > 9:
+                    break
+                if digits >= 19:
                     return addrs, writes, cycles, count, line
                 addr = addr * np.uint64(10) + np.uint64(v)
                 digits += 1
@@ -114,13 +118,17 @@ def parse_dramsim3_bytes(buf, max_requests):
         # cycle
         cyc = 0
         digits = 0
-        while p < n_bytes and not _is_delim(buf[p]):
+        while p < n_bytes:
             v = buf[p] - 48
-            if v < 0 or v > 9 or digits >= 18:
+            if v < 0 or v > 9:
+                break
+            if digits >= 18:
                 return addrs, writes, cycles, count, line
             cyc = cyc * 10 + v
             digits += 1
             p += 1
+        if p < n_bytes and not _is_delim(buf[p]):
+            return addrs, writes, cycles, count, line
         while p < n_bytes and _is_space(buf[p]):
             p += 1
         if digits == 0 or (p < n_bytes and buf[p] != _NL and buf[p] != _HASH) or cyc < last_cycle:

@@ -4,20 +4,28 @@
 One call simulates every channel of a memory system cycle by cycle, but jumps over cycles in which
 nothing can happen (no command ready, no arrival, no refresh due): the next event time is a lower bound
 computed from the earliest-issue times, so skipping never changes the result. Caches keep busy cycles
-cheap without changing results: earliest-issue limits are kept per level (bank, bank group, rank, other
-ranks) instead of per bank, and an issued command raises them with one fixed-length max per level; each
-command queue remembers a lower bound on when it can next issue (reset when its bank or its contents change,
-INF when empty), so a scan visits only the queues whose bound has come (a bit mask, in round-robin order);
-a channel whose last scan found nothing skips scanning until then, and so does a channel that just issued when
-every other queue's bound lies ahead (the issuing queue is bounded right away, a new entry lowers its queue's bound
-by its own earliest issue), so the loop also jumps after busy cycles; a ScheduleTransaction or trace arrival that
-cannot change anything (no read with room in its command queue, no buffered write) does not force another
-cycle; per-bank queues stop at the head when their bank is closed (every entry needs the same ACT) and skip
-misses behind the head (blocked); the read
-queue is not searched when no transaction in it has room in its command queue; power states are summed
-per interval at row opens and closes rather than per cycle. Helpers called inside the loop are inlined at the
-numba level (`inline="always"`): LLVM left several out of line, and each such call passes every array
-argument as its exploded struct (dozens of stack pushes) - 15-30 % of the run time on saturated random traces.
+cheap without changing results:
+- Earliest-issue limits are kept per level (bank, bank group, rank, other ranks) instead of per bank; an
+  issued command raises them with one fixed-length max per level.
+- Each command queue keeps a lower bound on when it can next issue (reset when its bank or its contents
+  change, INF when empty), so a scan visits only the queues whose bound has come (a bit mask, in
+  round-robin order). A per-bank queue also keeps which commands made its bound (a bit set, since all its
+  entries share one bank): when the bound comes, those few ready times are looked up again before the
+  entries are walked, because limits raised by other banks' commands usually push it further.
+- A channel sleeps until its earliest queue bound when its last scan found nothing, and also right after
+  it issued: the issuing queue is bounded at once and the candidates the scan did not reach are rechecked
+  against the raised limits (HBM: after the second command, or when the second scan found nothing). A new
+  entry lowers its queue's bound by its own earliest issue. Sleeping channels cost one test per cycle.
+- A ScheduleTransaction or trace arrival that cannot change anything (no read with room in its command
+  queue, no buffered write) does not force another cycle; the read queue is not searched when no
+  transaction in it has room in its command queue.
+- Per-bank queues stop at the head when their bank is closed (every entry needs the same ACT) and skip
+  misses behind the head (blocked).
+- Power states are summed per interval at row opens and closes rather than per cycle.
+Helpers called inside the loop are inlined at the numba level (`inline="always"`): LLVM left several out of
+line, and each such call passes every array argument as its exploded struct (dozens of stack pushes) - 15-30 %
+of the run time on saturated random traces. Packing the state into a few flat record arrays was tried and
+measured 10-15 % slower.
 
 Per tick and channel, in DRAMsim3's order: refresh bookkeeping; one command (a pending refresh's PRE/REF
 first, otherwise the first ready command of the next per-bank/per-rank queue in round-robin order, with
@@ -94,30 +102,51 @@ def _ready(tm, nb, c, b, grp, rk, cmd):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _needs_bound(tm, nb, c, b, grp, rk, needs, win_hist, win_head, win_len, win_n):
+    """The earliest ready time on bank b of the commands in the bit set `needs` (a per-bank queue's bound)."""
+    bound = INF
+    for cmd in range(PRE + 1):
+        if (needs >> cmd) & 1:
+            ready = _ready(tm, nb, c, b, grp, rk, cmd)
+            if cmd == ACT:
+                ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rk, ready)
+            bound = min(bound, ready)
+    return bound
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, win_len, win_n,
                  r_bank, group_of, rank_of, c, qi, per_bank_queues):
-    """A lower bound on when queue qi can issue anything: the earliest ready time of what its entries need.
+    """(lower bound on when queue qi can issue anything, the commands that make it as a bit set; 0 for per-rank
+    queues): the earliest ready time of what its entries need.
 
-    The per-entry requirement is the queue scan's in `simulate_kernel` without its arbitration; the scan keeps its
-    own inlined copy because it also picks the command, and extra calls or code in that loop have made the kernel
-    slower in every attempt so far.
-
-    Arbitration (precharge blocking, write-after-read) can only delay an entry further, and limits only rise,
-    so the bound stays valid until the queue or its bank changes (which resets it)."""
+    The per-entry requirement is the queue scan's in `simulate_kernel` without its arbitration. Arbitration
+    (precharge blocking, write-after-read) can only delay an entry further, and limits only rise, so the bound
+    stays valid until the queue or its bank changes (which resets it)."""
+    if per_bank_queues:
+        # one bank: an entry's requirement depends only on its row, so collect the distinct requirements first
+        # and look each one's ready time up once
+        if bank_open[c, qi] == 0:
+            needs = 1 << ACT  # a closed bank: every entry needs the same ACT
+        else:
+            orow = open_row[c, qi]
+            needs = 0
+            for k in range(cq_len[c, qi]):
+                if cq[c, qi, k, CQ_ROW] == orow:
+                    needs |= 1 << cq[c, qi, k, CQ_CMD]
+                elif k == 0:
+                    needs |= 1 << PRE  # misses behind the head wait for it
+        return _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], needs, win_hist, win_head, win_len,
+                            win_n), needs
     qmin = INF
     for k in range(cq_len[c, qi]):
-        r = cq[c, qi, k, CQ_REQ]
-        b = qi if per_bank_queues else r_bank[r]
+        b = r_bank[cq[c, qi, k, CQ_REQ]]
         req = _required(bank_open, open_row, c, b, cq[c, qi, k, CQ_ROW], cq[c, qi, k, CQ_CMD])
-        if per_bank_queues and k > 0 and req == PRE:
-            continue  # waits behind the head
         ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
         if req == ACT:
             ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
-            if per_bank_queues:
-                return ready  # a closed bank: every entry needs this same ACT
         qmin = min(qmin, ready)
-    return qmin
+    return qmin, 0
 
 
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
@@ -292,6 +321,8 @@ def simulate_kernel(
     sched_valid = np.zeros(n_ch, np.int64)
     # per queue: a lower bound on the cycle it can issue anything (0 = unknown, scan it; INF = empty)
     q_ready = np.full((n_ch, nq), INF, np.int64)
+    # per per-bank queue: the commands (bit set) whose ready times made its bound, 0 = unknown
+    q_needs = np.zeros((n_ch, nq), np.int64)
     # transactions waiting in the read queue per command queue, and how many of them have room to move:
     # when none has, ScheduleTransaction's scan of the read queue can only fail, so it is skipped
     rq_per_q = np.zeros((n_ch, nq), np.int64)
@@ -337,6 +368,8 @@ def simulate_kernel(
         activity = False
         progress = False  # a request moved on (refresh alone is activity but not progress)
         for c in range(n_ch):
+            if scan_valid[c] == 1 and sched_valid[c] == 1 and t < next_cmd_time[c] and t != next_refresh:
+                continue  # nothing can happen on this channel this cycle (the common case with many channels)
             # ---- refresh bookkeeping (Refresh::ClockTick)
             if t == next_refresh:
                 if refresh_all_ranks:
@@ -359,7 +392,8 @@ def simulate_kernel(
             issued_bank = -1
             issued_q = -1
             issued_k = -1
-            unvisited = True  # candidate queues left unvisited by the scan (their bounds have come)
+            n_cand = 0
+            issue_j = -1  # the scan issued from cand[issue_j]; cand[issue_j + 1:n_cand] were not visited
             if refq_len[c] > 0 and not idle_channel:
                 rk = refq[c, 0]
                 in_ref[c] = 1
@@ -400,14 +434,23 @@ def simulate_kernel(
                     else:
                         n_cand, waiting = _round_robin_candidates(q_ready, c, qi, t, cand)
                     min_ready = min(min_ready, waiting)
-                    unvisited = False
                     for j in range(n_cand):
                         qi = cand[j]
                         if in_ref[c] == 1:
                             qrank = qi // banks_per_rank if per_bank_queues else qi
                             if qrank == refq[c, 0]:
                                 continue
+                        if per_bank_queues and q_needs[c, qi] != 0:
+                            # the bound came, but limits have risen since: recheck the commands that made it
+                            # (a few lookups) before walking the entries
+                            quick = _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], q_needs[c, qi],
+                                                 win_hist, win_head, win_len, win_n)
+                            if quick > t:
+                                q_ready[c, qi] = quick
+                                min_ready = min(min_ready, quick)
+                                continue
                         qmin = INF
+                        needs = 0
                         for k in range(cq_len[c, qi]):
                             r = cq[c, qi, k, CQ_REQ]
                             b = qi if per_bank_queues else r_bank[r]
@@ -419,6 +462,7 @@ def simulate_kernel(
                                 if req == ACT:
                                     ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
                                 qmin = min(qmin, ready)
+                                needs |= 1 << req
                                 if per_bank_queues and req == ACT:
                                     break  # a closed bank: every entry needs this same ACT
                                 continue
@@ -426,6 +470,7 @@ def simulate_kernel(
                                 ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], t)
                                 if ready > t:
                                     qmin = min(qmin, ready)
+                                    needs |= 1 << req
                                     if per_bank_queues:
                                         break
                                     continue
@@ -466,15 +511,20 @@ def simulate_kernel(
                         if cand_cmd < 0:
                             # nothing issuable: blocked entries wait for a change of this queue or bank
                             q_ready[c, qi] = qmin
+                            q_needs[c, qi] = needs
                             min_ready = min(min_ready, qmin)
                         if cand_cmd >= 0:
-                            unvisited = j + 1 < n_cand
+                            issue_j = j
                             break
                     if cand_cmd >= 0:
                         queue_idx[c] = qi  # round robin: the next search starts after the queue that issued
                     if second == 1:
                         first_rw = issued_cmd <= WRA
                         if cand_cmd < 0 or (cand_cmd <= WRA) == first_rw:
+                            if cand_cmd < 0 and refq_len[c] == 0:
+                                # the second scan visited every candidate and found nothing: every bound is known
+                                scan_valid[c] = 1
+                                next_cmd_time[c] = min_ready
                             break
                     issued_cmd = cand_cmd
                     issued_bank = cand_bank
@@ -495,9 +545,11 @@ def simulate_kernel(
                         bq = issued_bank + bi
                         qb = bq if per_bank_queues else rank_of[bq]
                         q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
+                        q_needs[c, qb] = 0
                 else:
                     qb = issued_bank if per_bank_queues else rank_of[issued_bank]
                     q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
+                    q_needs[c, qb] = 0
                 b = issued_bank
                 rk = rank_of[b]
                 if issued_cmd <= WRA:
@@ -566,16 +618,24 @@ def simulate_kernel(
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
                     in_ref[c] = 0
-                if not dual_cmd and not unvisited and issued_cmd != REF and refq_len[c] == 0:
-                    # every other queue's bound is known and later than t: bound the issuing queue now and let
-                    # the channel sleep until the earliest bound instead of scanning again next cycle
+                if (not dual_cmd or second == 1) and issued_cmd != REF and refq_len[c] == 0:
+                    # (the command came from the scan) bound the issuing queue now, recheck the candidates the scan
+                    # did not reach against the raised limits, and let the channel sleep until the earliest bound
+                    # instead of scanning again next cycle
                     qb = issued_bank if per_bank_queues else rank_of[issued_bank]
                     if cq_len[c, qb] > 0:
-                        q_ready[c, qb] = _queue_bound(cq, cq_len, bank_open, open_row, tm, nb,
-                                                      win_hist, win_head, win_len, win_n, r_bank, group_of, rank_of,
-                                                      c, qb, per_bank_queues)
+                        q_ready[c, qb], q_needs[c, qb] = _queue_bound(cq, cq_len, bank_open, open_row, tm, nb,
+                                                                      win_hist, win_head, win_len, win_n, r_bank,
+                                                                      group_of, rank_of, c, qb, per_bank_queues)
+                    wake = min(min_ready, q_ready[c, qb])
+                    for j in range(issue_j + 1, n_cand):
+                        qi = cand[j]
+                        if per_bank_queues and q_needs[c, qi] != 0:
+                            q_ready[c, qi] = _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], q_needs[c, qi],
+                                                          win_hist, win_head, win_len, win_n)
+                        wake = min(wake, q_ready[c, qi])  # unknown (0): scan next cycle
                     scan_valid[c] = 1
-                    next_cmd_time[c] = min(min_ready, q_ready[c, qb])
+                    next_cmd_time[c] = wake
             # ---- ScheduleTransaction
             if sched_valid[c] == 0:
                 moved = False
@@ -618,9 +678,11 @@ def simulate_kernel(
                         # the new entry can only delay the others (a queued hit, a later write): its own earliest
                         # issue lowers the queue's bound and the channel's
                         b = r_bank[r]
-                        ready = _ready(tm, nb, c, b, group_of[b], rank_of[b],
-                                       _required(bank_open, open_row, c, b, r_row[r], ctype))
+                        need = _required(bank_open, open_row, c, b, r_row[r], ctype)
+                        ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], need)
                         q_ready[c, qi] = min(q_ready[c, qi], ready)
+                        if q_needs[c, qi] != 0:
+                            q_needs[c, qi] |= 1 << need
                         next_cmd_time[c] = min(next_cmd_time[c], ready)
                         cq[c, qi, cq_len[c, qi], CQ_REQ] = r
                         cq[c, qi, cq_len[c, qi], CQ_CMD] = ctype
