@@ -9,7 +9,8 @@ read the same trace file and simulate the same number of cycles, and both timing
 file and trace file in, statistics out: cosim's is one `simulate_trace(ini_path, trace_path, cycles=N)` call
 (parsing the .ini and the trace, address decoding, the simulation and the statistics; after one warm-up run that
 pays numba's compilation), DRAMsim3's is the whole `dramsim3main` process (start-up, .ini parsing, lazy trace
-reading, simulation, writing its stats files; parsing them back in Python is not timed). Best of `--repeat`.
+reading, simulation, writing its stats files; parsing them back in Python is not timed). Best of `--repeat`,
+with the two simulators' runs alternating.
 DRAMsim3's fixed cost per run (a 1-request, 1-cycle run) is printed at the end; it is included in its column.
 requests/s = requests completed in the window / wall time. The issue #3 target is >= 10x DRAMsim3's requests/s.
 """
@@ -36,25 +37,39 @@ QUICK_KINDS = ("seq_read", "random_mix", "low_load_random")
 TARGET_RATIO = 10.0
 
 
-def best_wall(fn, repeat: int):
-    """(result of the fastest call, its wall time in seconds).
+def timed(fn):
+    """(result, wall time in seconds) of one call.
 
     Python's cyclic garbage collector is paused while a call is timed, as `timeit` does: a collection pass
     triggered by the benchmark's own earlier allocations is not part of the call's cost.
     """
-    best, result = float("inf"), None
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def best_walls(fns, repeat: int):
+    """[(result of the fastest call, its wall time)] per function, calling the functions in turn `repeat` times.
+
+    Alternating the simulators' runs means a slow spell of the machine (a shared VM's neighbours) hits both
+    columns of a row instead of only the one timed during it."""
+    best = [(None, float("inf"))] * len(fns)
     for _ in range(max(1, repeat)):
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            out = fn()
-            wall = time.perf_counter() - start
-        finally:
-            gc.enable()
-        if wall < best:
-            best, result = wall, out
-    return result, best
+        for i, fn in enumerate(fns):
+            out, wall = timed(fn)
+            if wall < best[i][1]:
+                best[i] = (out, wall)
+    return best
+
+
+def best_wall(fn, repeat: int):
+    """(result of the fastest call, its wall time in seconds)."""
+    return best_walls([fn], repeat)[0]
 
 
 def bench(configs, kinds, repeat: int, dramsim3_binary: Path | None) -> list[dict]:
@@ -67,13 +82,16 @@ def bench(configs, kinds, repeat: int, dramsim3_binary: Path | None) -> list[dic
                 n, cycles = run_plan(spec, kind, CONFIGS[config])
                 trace = write_trace(Path(tmp) / f"{ini.stem}_{kind}.trace", kind, spec, n, seed=SEED)
                 simulate_trace(ini, trace, cycles=cycles)  # warm-up: numba compilation, caches
-                stats, wall = best_wall(functools.partial(simulate_trace, ini, trace, cycles=cycles), repeat)
+                fns = [functools.partial(simulate_trace, ini, trace, cycles=cycles)]
+                if dramsim3_binary is not None:
+                    fns.append(functools.partial(run_dramsim3, dramsim3_binary, ini, trace, cycles))
+                walls = best_walls(fns, repeat)
+                stats, wall = walls[0]
                 done = stats.reads_done + stats.writes_done
                 row = {"config": ini.stem, "kind": kind, "n": n, "cycles": cycles, "done": done,
                        "cosim_s": wall, "cosim_rps": done / wall}
                 if dramsim3_binary is not None:
-                    ds3 = functools.partial(run_dramsim3, dramsim3_binary, ini, trace, cycles)
-                    run, ds_wall = best_wall(ds3, repeat)
+                    run, ds_wall = walls[1]
                     ds_done = run.stats["num_reads_done"] + run.stats["num_writes_done"]
                     row.update(ds3_s=ds_wall, ds3_rps=ds_done / ds_wall)
                     row["ratio"] = row["cosim_rps"] / row["ds3_rps"]
