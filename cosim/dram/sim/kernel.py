@@ -115,6 +115,13 @@ def _needs_bound(tm, nb, c, b, grp, rk, needs, win_hist, win_head, win_len, win_
 
 
 @njit(cache=True, inline="always", error_model="numpy")
+def _forget_bound(q_ready, q_needs, cq_len, c, qi):
+    """Queue qi's bank changed: its bound, and the commands that made it, are unknown (scan it) unless it is empty."""
+    q_ready[c, qi] = 0 if cq_len[c, qi] > 0 else INF
+    q_needs[c, qi] = 0
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, win_len, win_n,
                  r_bank, group_of, rank_of, c, qi, per_bank_queues):
     """(lower bound on when queue qi can issue anything, the commands that make it as a bit set; 0 for per-rank
@@ -544,12 +551,10 @@ def simulate_kernel(
                     for bi in range(banks_per_rank):
                         bq = issued_bank + bi
                         qb = bq if per_bank_queues else rank_of[bq]
-                        q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
-                        q_needs[c, qb] = 0
+                        _forget_bound(q_ready, q_needs, cq_len, c, qb)
                 else:
                     qb = issued_bank if per_bank_queues else rank_of[issued_bank]
-                    q_ready[c, qb] = 0 if cq_len[c, qb] > 0 else INF
-                    q_needs[c, qb] = 0
+                    _forget_bound(q_ready, q_needs, cq_len, c, qb)
                 b = issued_bank
                 rk = rank_of[b]
                 if issued_cmd <= WRA:
