@@ -21,10 +21,16 @@ cheap without changing results:
   transaction in it has room in its command queue.
 - Per-bank queues stop at the head when their bank is closed (every entry needs the same ACT) and skip
   misses behind the head (blocked).
+- The ACT windows (tFAW, t32AW) change only when an ACT issues, so each rank keeps the earliest next ACT
+  they allow: checking an ACT is one load.
 - Power states are summed per interval at row opens and closes rather than per cycle.
-Helpers called inside the loop are inlined at the numba level (`inline="always"`): LLVM left several out of
-line, and each such call passes every array argument as its exploded struct (dozens of stack pushes) - 15-30 %
-of the run time on saturated random traces. Packing the state into a few flat record arrays was tried and
+Small helpers called inside the loop are inlined at the numba level (`inline="always"`): LLVM left several
+out of line, and each such call passes every array argument as its exploded struct (dozens of stack pushes) -
+15-30 % of the run time on saturated random traces. Numba's inlining has its own cost, though: where the
+inlined body has a loop or branches its reference-count pruning cannot see through, every array argument
+costs an NRT incref/decref call pair. The per-command work (timing update, ACT windows, power state, the
+issuing queue's bound) therefore sits in the loop body itself, once each: 14 % fewer instructions on a
+saturated random DDR3 trace (callgrind). Packing the state into a few flat record arrays was tried and
 measured 10-15 % slower.
 
 Per tick and channel, in DRAMsim3's order: refresh bookkeeping; one command (a pending refresh's PRE/REF
@@ -66,30 +72,6 @@ def _required(bank_open, open_row, c, b, row, ctype):
     return PRE
 
 
-@njit(cache=True, inline="always", error_model="numpy")
-def _window_ready_at(win_hist, win_head, win_len, c, win_n, rank, t_needed):
-    """Earliest cycle the activation windows of `rank` allow an ACT (DRAMsim3 four_aw_ semantics)."""
-    ready = t_needed
-    for w in range(win_n.shape[0]):
-        if win_len[c, rank, w] >= win_n[w]:
-            front = win_hist[c, rank, w, win_head[c, rank, w]]
-            if front > ready:
-                ready = front
-    return ready
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _window_push(win_hist, win_head, win_len, c, win_n, win_span, rank, t):
-    cap = win_hist.shape[3]
-    for w in range(win_n.shape[0]):
-        if win_len[c, rank, w] > 0 and t >= win_hist[c, rank, w, win_head[c, rank, w]]:
-            win_head[c, rank, w] = (win_head[c, rank, w] + 1) % cap
-            win_len[c, rank, w] -= 1
-        tail = (win_head[c, rank, w] + win_len[c, rank, w]) % cap
-        win_hist[c, rank, w, tail] = t + win_span[w]
-        win_len[c, rank, w] += 1
-
-
 @njit(cache=True, error_model="numpy")
 def _ready(tm, nb, c, b, grp, rk, cmd):
     """Earliest cycle `cmd` may go to bank b: the latest of the bank, bank-group, rank and other-rank limits.
@@ -102,14 +84,14 @@ def _ready(tm, nb, c, b, grp, rk, cmd):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _needs_bound(tm, nb, c, b, grp, rk, needs, win_hist, win_head, win_len, win_n):
+def _needs_bound(tm, nb, c, b, grp, rk, needs, act_ready):
     """The earliest ready time on bank b of the commands in the bit set `needs` (a per-bank queue's bound)."""
     bound = INF
     for cmd in range(PRE + 1):
         if (needs >> cmd) & 1:
             ready = _ready(tm, nb, c, b, grp, rk, cmd)
             if cmd == ACT:
-                ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rk, ready)
+                ready = max(ready, act_ready[c, rk])
             bound = min(bound, ready)
     return bound
 
@@ -119,41 +101,6 @@ def _forget_bound(q_ready, q_needs, cq_len, c, qi):
     """Queue qi's bank changed: its bound, and the commands that made it, are unknown (scan it) unless it is empty."""
     q_ready[c, qi] = 0 if cq_len[c, qi] > 0 else INF
     q_needs[c, qi] = 0
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _queue_bound(cq, cq_len, bank_open, open_row, tm, nb, win_hist, win_head, win_len, win_n,
-                 r_bank, group_of, rank_of, c, qi, per_bank_queues):
-    """(lower bound on when queue qi can issue anything, the commands that make it as a bit set; 0 for per-rank
-    queues): the earliest ready time of what its entries need.
-
-    The per-entry requirement is the queue scan's in `simulate_kernel` without its arbitration. Arbitration
-    (precharge blocking, write-after-read) can only delay an entry further, and limits only rise, so the bound
-    stays valid until the queue or its bank changes (which resets it)."""
-    if per_bank_queues:
-        # one bank: an entry's requirement depends only on its row, so collect the distinct requirements first
-        # and look each one's ready time up once
-        if bank_open[c, qi] == 0:
-            needs = 1 << ACT  # a closed bank: every entry needs the same ACT
-        else:
-            orow = open_row[c, qi]
-            needs = 0
-            for k in range(cq_len[c, qi]):
-                if cq[c, qi, k, CQ_ROW] == orow:
-                    needs |= 1 << cq[c, qi, k, CQ_CMD]
-                elif k == 0:
-                    needs |= 1 << PRE  # misses behind the head wait for it
-        return _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], needs, win_hist, win_head, win_len,
-                            win_n), needs
-    qmin = INF
-    for k in range(cq_len[c, qi]):
-        b = r_bank[cq[c, qi, k, CQ_REQ]]
-        req = _required(bank_open, open_row, c, b, cq[c, qi, k, CQ_ROW], cq[c, qi, k, CQ_CMD])
-        ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
-        if req == ACT:
-            ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
-        qmin = min(qmin, ready)
-    return qmin, 0
 
 
 _DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
@@ -218,25 +165,6 @@ def _round_robin_candidates(q_ready, c, last, t, cand):
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def _change_open_count(open_count, since, active, idle, c, rk, delta, t):
-    """Open rows of a rank change at cycle t: close the interval [since, t) in the state it had.
-
-    Counting power states per cycle (DRAMsim3 does) is a loop over ranks every simulated cycle; the state
-    only changes when a row opens or closes, so intervals are summed at those changes instead (delta 0
-    flushes at the end of the run). Cycle t itself counts in the new state, as in the per-cycle count.
-    """
-    before = open_count[c, rk]
-    after = before + delta
-    if (before == 0) != (after == 0) or delta == 0:
-        if before == 0:
-            idle[c, rk] += t - since[c, rk]
-        else:
-            active[c, rk] += t - since[c, rk]
-        since[c, rk] = t
-    open_count[c, rk] = after
-
-
-@njit(cache=True, inline="always", error_model="numpy")
 def _count_rq_entry(rq_per_q, rq_movable, cq_len, c, q, cmd_q_size):
     """A transaction entered the read queue: count it per command queue (and as movable if that has room)."""
     rq_per_q[c, q] += 1
@@ -249,30 +177,18 @@ def _raise(tm, nb, c, level, unit, dense, lv, cmd, t):
     """Raise the limits of one unit: a fixed-length, branch-free max over the command row (vectorizes)."""
     o = ((c * 4 + level) * nb + unit) * TRACE_CMDS
     d = (lv * TRACE_CMDS + cmd) * TRACE_CMDS
-    for nx in range(TRACE_CMDS):
-        tm[o + nx] = max(tm[o + nx], t + dense[d + nx])
-
-
-@njit(cache=True, inline="always", error_model="numpy")
-def _update_timing(tm, nb, c, dense, b, grp, rk, n_ranks, cmd, t, rank_cmd):
-    """Record what `cmd` on bank b (or on rank rk, for rank commands) forbids until when.
-
-    Limits are kept per level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the
-    latest of its four. A bank-group row thereby also binds the issuing bank and a rank row the issuing bank
-    group; the shipped tables are ordered so that this never tightens anything that can happen (same bank >=
-    same bank group >= other bank groups for every pair, except rows whose following command the bank state
-    already forbids, e.g. RDA -> RD on the bank RDA closed) - `tests/dram` checks both the ordering and the
-    results against DRAMsim3.
-    """
-    if rank_cmd:
-        _raise(tm, nb, c, 2, rk, dense, SAME_RANK, cmd, t)
-    else:
-        _raise(tm, nb, c, 0, b, dense, SAME_BANK, cmd, t)
-        _raise(tm, nb, c, 1, grp, dense, SAME_BG, cmd, t)
-        _raise(tm, nb, c, 2, rk, dense, OTHER_BG, cmd, t)
-    for r2 in range(n_ranks):
-        if r2 != rk:
-            _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, cmd, t)
+    # the delay row is loaded before any store: tm and dense may alias as far as LLVM knows, and loads interleaved
+    # with stores keep the eight max operations from vectorizing
+    d0, d1, d2, d3 = t + dense[d], t + dense[d + 1], t + dense[d + 2], t + dense[d + 3]
+    d4, d5, d6, d7 = t + dense[d + 4], t + dense[d + 5], t + dense[d + 6], t + dense[d + 7]
+    tm[o] = max(tm[o], d0)
+    tm[o + 1] = max(tm[o + 1], d1)
+    tm[o + 2] = max(tm[o + 2], d2)
+    tm[o + 3] = max(tm[o + 3], d3)
+    tm[o + 4] = max(tm[o + 4], d4)
+    tm[o + 5] = max(tm[o + 5], d5)
+    tm[o + 6] = max(tm[o + 6], d6)
+    tm[o + 7] = max(tm[o + 7], d7)
 
 
 @njit(cache=True, error_model="numpy")
@@ -306,6 +222,7 @@ def simulate_kernel(
     win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
+    act_ready = np.zeros((n_ch, n_ranks), np.int64)  # earliest ACT the windows allow (changes only at an ACT)
 
     cq = np.zeros((n_ch, nq, cmd_q_size, 3), np.int64)  # command queues: CQ_REQ, CQ_CMD, CQ_ROW per entry
     cq_len = np.zeros((n_ch, nq), np.int64)
@@ -451,7 +368,7 @@ def simulate_kernel(
                             # the bound came, but limits have risen since: recheck the commands that made it
                             # (a few lookups) before walking the entries
                             quick = _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], q_needs[c, qi],
-                                                 win_hist, win_head, win_len, win_n)
+                                                 act_ready)
                             if quick > t:
                                 q_ready[c, qi] = quick
                                 min_ready = min(min_ready, quick)
@@ -467,14 +384,14 @@ def simulate_kernel(
                             ready = _ready(tm, nb, c, b, group_of[b], rank_of[b], req)
                             if ready > t:
                                 if req == ACT:
-                                    ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], ready)
+                                    ready = max(ready, act_ready[c, rank_of[b]])
                                 qmin = min(qmin, ready)
                                 needs |= 1 << req
                                 if per_bank_queues and req == ACT:
                                     break  # a closed bank: every entry needs this same ACT
                                 continue
                             if req == ACT:
-                                ready = _window_ready_at(win_hist, win_head, win_len, c, win_n, rank_of[b], t)
+                                ready = max(t, act_ready[c, rank_of[b]])
                                 if ready > t:
                                     qmin = min(qmin, ready)
                                     needs |= 1 << req
@@ -544,6 +461,7 @@ def simulate_kernel(
                 # ---- issue (Controller::IssueCommand + ChannelState::UpdateTimingAndStates)
                 activity = True
                 scan_valid[c] = 0
+                opened = 0  # +1 / -1: the command opened / closed a row of its rank
                 if issued_cmd <= WRA:
                     sched_valid[c] = 0
                     progress = True
@@ -589,10 +507,9 @@ def simulate_kernel(
                     if issued_cmd == RDA or issued_cmd == WRA:
                         bank_open[c, b] = 0
                         row_hits[c, b] = 0
-                        _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
+                        opened = -1
                     else:
                         row_hits[c, b] += 1
-                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, issued_cmd, t, False)
                 elif issued_cmd == ACT:
                     r = cq[c, issued_q, issued_k, CQ_REQ]
                     counters[c, C_ACT] += 1
@@ -601,43 +518,108 @@ def simulate_kernel(
                         act_log[n_act_log, 1] = c
                         act_log[n_act_log, 2] = b
                         n_act_log += 1
-                    _window_push(win_hist, win_head, win_len, c, win_n, win_span, rk, t)
+                    # the ACT windows (DRAMsim3 four_aw_): drop the oldest entry once expired, append this ACT, and
+                    # cache the earliest next ACT they allow (a full window's oldest entry)
+                    wready = np.int64(0)
+                    for w in range(win_n.shape[0]):
+                        head = win_head[c, rk, w]
+                        if win_len[c, rk, w] > 0 and t >= win_hist[c, rk, w, head]:
+                            head = (head + 1) % wcap
+                            win_head[c, rk, w] = head
+                            win_len[c, rk, w] -= 1
+                        win_hist[c, rk, w, (head + win_len[c, rk, w]) % wcap] = t + win_span[w]
+                        win_len[c, rk, w] += 1
+                        if win_len[c, rk, w] >= win_n[w]:
+                            wready = max(wready, win_hist[c, rk, w, head])
+                    act_ready[c, rk] = wready
                     bank_open[c, b] = 1
                     open_row[c, b] = r_row[r]
                     row_hits[c, b] = 0
-                    _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, 1, t)
-                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, ACT, t, False)
+                    opened = 1
                 elif issued_cmd == PRE:
                     counters[c, C_PRE] += 1
                     if bank_open[c, b] == 1:
-                        _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, -1, t)
+                        opened = -1
                     bank_open[c, b] = 0
                     row_hits[c, b] = 0
-                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, PRE, t, False)
                 else:  # REF
                     counters[c, C_REF] += 1
                     for bi in range(banks_per_rank):
                         row_hits[c, rk * banks_per_rank + bi] = 0
-                    _update_timing(tm, nb, c, dense, b, group_of[b], rk, n_ranks, REF, t, True)
                     for i in range(refq_len[c] - 1):
                         refq[c, i] = refq[c, i + 1]
                     refq_len[c] -= 1
                     in_ref[c] = 0
+                # ---- what the command forbids until when (ChannelState::UpdateTimingAndStates). Limits are kept per
+                # level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the latest of its
+                # four. A bank-group row thereby also binds the issuing bank and a rank row the issuing bank group;
+                # the shipped tables are ordered so that this never tightens anything that can happen (same bank >=
+                # same bank group >= other bank groups for every pair, except rows whose following command the bank
+                # state already forbids, e.g. RDA -> RD on the bank RDA closed) - `tests/dram` checks both the
+                # ordering and the results against DRAMsim3.
+                if issued_cmd == REF:
+                    _raise(tm, nb, c, 2, rk, dense, SAME_RANK, REF, t)
+                else:
+                    _raise(tm, nb, c, 0, b, dense, SAME_BANK, issued_cmd, t)
+                    _raise(tm, nb, c, 1, group_of[b], dense, SAME_BG, issued_cmd, t)
+                    _raise(tm, nb, c, 2, rk, dense, OTHER_BG, issued_cmd, t)
+                for r2 in range(n_ranks):
+                    if r2 != rk:
+                        _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, issued_cmd, t)
+                if opened != 0:
+                    # open rows of the rank changed: close the power-state interval [since, t) in the state it had.
+                    # Counting power states per cycle (DRAMsim3 does) is a loop over ranks every simulated cycle; the
+                    # state only changes when a row opens or closes, so intervals are summed at those changes
+                    # instead. Cycle t itself counts in the new state, as in the per-cycle count.
+                    before = open_count[c, rk]
+                    if (before == 0) != (before + opened == 0):
+                        if before == 0:
+                            idle_cycles[c, rk] += t - state_since[c, rk]
+                        else:
+                            active_cycles[c, rk] += t - state_since[c, rk]
+                        state_since[c, rk] = t
+                    open_count[c, rk] = before + opened
                 if (not dual_cmd or second == 1) and issued_cmd != REF and refq_len[c] == 0:
                     # (the command came from the scan) bound the issuing queue now, recheck the candidates the scan
                     # did not reach against the raised limits, and let the channel sleep until the earliest bound
                     # instead of scanning again next cycle
                     qb = issued_bank if per_bank_queues else rank_of[issued_bank]
                     if cq_len[c, qb] > 0:
-                        q_ready[c, qb], q_needs[c, qb] = _queue_bound(cq, cq_len, bank_open, open_row, tm, nb,
-                                                                      win_hist, win_head, win_len, win_n, r_bank,
-                                                                      group_of, rank_of, c, qb, per_bank_queues)
+                        # The queue's bound: the earliest ready time of what its entries need (the scan's
+                        # requirement without its arbitration, which can only delay an entry further; limits only
+                        # rise, so the bound holds until the queue or its bank changes, which resets it).
+                        if per_bank_queues:
+                            # one bank: an entry's requirement depends only on its row, so collect the distinct
+                            # requirements and look each one's ready time up once
+                            if bank_open[c, qb] == 0:
+                                needs = 1 << ACT  # a closed bank: every entry needs the same ACT
+                            else:
+                                orow = open_row[c, qb]
+                                needs = 0
+                                for k in range(cq_len[c, qb]):
+                                    if cq[c, qb, k, CQ_ROW] == orow:
+                                        needs |= 1 << cq[c, qb, k, CQ_CMD]
+                                    elif k == 0:
+                                        needs |= 1 << PRE  # misses behind the head wait for it
+                            q_ready[c, qb] = _needs_bound(tm, nb, c, qb, group_of[qb], rank_of[qb], needs, act_ready)
+                            q_needs[c, qb] = needs
+                        else:
+                            qmin = INF
+                            for k in range(cq_len[c, qb]):
+                                b2 = r_bank[cq[c, qb, k, CQ_REQ]]
+                                req = _required(bank_open, open_row, c, b2, cq[c, qb, k, CQ_ROW], cq[c, qb, k, CQ_CMD])
+                                ready = _ready(tm, nb, c, b2, group_of[b2], rank_of[b2], req)
+                                if req == ACT:
+                                    ready = max(ready, act_ready[c, rank_of[b2]])
+                                qmin = min(qmin, ready)
+                            q_ready[c, qb] = qmin
+                            q_needs[c, qb] = 0
                     wake = min(min_ready, q_ready[c, qb])
                     for j in range(issue_j + 1, n_cand):
                         qi = cand[j]
                         if per_bank_queues and q_needs[c, qi] != 0:
                             q_ready[c, qi] = _needs_bound(tm, nb, c, qi, group_of[qi], rank_of[qi], q_needs[c, qi],
-                                                          win_hist, win_head, win_len, win_n)
+                                                          act_ready)
                         wake = min(wake, q_ready[c, qi])  # unknown (0): scan next cycle
                     scan_valid[c] = 1
                     next_cmd_time[c] = wake
@@ -793,5 +775,8 @@ def simulate_kernel(
             t = nxt
     for c in range(n_ch):  # cycles since each rank's last power-state change
         for rk in range(n_ranks):
-            _change_open_count(open_count, state_since, active_cycles, idle_cycles, c, rk, 0, t)
+            if open_count[c, rk] == 0:
+                idle_cycles[c, rk] += t - state_since[c, rk]
+            else:
+                active_cycles[c, rk] += t - state_since[c, rk]
     return t, added, complete, counters, active_cycles, idle_cycles, open_count, act_log[:n_act_log]
