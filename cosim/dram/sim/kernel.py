@@ -227,10 +227,19 @@ def simulate_kernel(
     cq = np.zeros((n_ch, nq, cmd_q_size, 3), np.int64)  # command queues: CQ_REQ, CQ_CMD, CQ_ROW per entry
     cq_len = np.zeros((n_ch, nq), np.int64)
     cq_total = np.zeros(n_ch, np.int64)
-    rq = np.zeros((n_ch, trans_q_size), np.int64)
+    # Read queue and write buffer: rings (a power-of-two capacity, logical entry k at (head + k) & tq_mask), so a
+    # transaction leaving from the middle shifts only the shorter side - the head side for streams, where the
+    # first transaction with room in its command queue is usually the first one.
+    tq_cap = 1
+    while tq_cap < trans_q_size:
+        tq_cap *= 2
+    tq_mask = tq_cap - 1
+    rq = np.zeros((n_ch, tq_cap), np.int64)
     rq_len = np.zeros(n_ch, np.int64)
-    rq_q = np.zeros((n_ch, trans_q_size), np.int64)  # command queue of each read-queue entry
-    wq = np.zeros((n_ch, trans_q_size), np.int64)
+    rq_q = np.zeros((n_ch, tq_cap), np.int64)  # command queue of each read-queue entry
+    rq_head = np.zeros(n_ch, np.int64)
+    wq = np.zeros((n_ch, tq_cap), np.int64)
+    wq_head = np.zeros(n_ch, np.int64)
     wq_len = np.zeros(n_ch, np.int64)
     write_draining = np.zeros(n_ch, np.int64)
     queue_idx = np.zeros(n_ch, np.int64)
@@ -645,10 +654,10 @@ def simulate_kernel(
                     if not use_w:
                         if rq_movable[c] == 0:
                             qlen = 0  # every read-queue transaction targets a full command queue
-                        while first < qlen and cq_len[c, rq_q[c, first]] >= cmd_q_size:
+                        while first < qlen and cq_len[c, rq_q[c, (rq_head[c] + first) & tq_mask]] >= cmd_q_size:
                             first += 1  # tight skip over transactions whose command queue is full
                     for i in range(first, qlen):
-                        r = wq[c, i] if use_w else rq[c, i]
+                        r = wq[c, (wq_head[c] + i) & tq_mask] if use_w else rq[c, (rq_head[c] + i) & tq_mask]
                         qi = r_q[r]
                         if cq_len[c, qi] >= cmd_q_size:
                             continue
@@ -677,13 +686,26 @@ def simulate_kernel(
                         cq_len[c, qi] += 1
                         cq_total[c] += 1
                         if use_w:
-                            for k2 in range(i, wq_len[c] - 1):
-                                wq[c, k2] = wq[c, k2 + 1]
+                            h = wq_head[c]
+                            if i < wq_len[c] - 1 - i:  # close the gap from the head side
+                                for k2 in range(i, 0, -1):
+                                    wq[c, (h + k2) & tq_mask] = wq[c, (h + k2 - 1) & tq_mask]
+                                wq_head[c] = (h + 1) & tq_mask
+                            else:
+                                for k2 in range(i, wq_len[c] - 1):
+                                    wq[c, (h + k2) & tq_mask] = wq[c, (h + k2 + 1) & tq_mask]
                             wq_len[c] -= 1
                         else:
-                            for k2 in range(i, rq_len[c] - 1):
-                                rq[c, k2] = rq[c, k2 + 1]
-                                rq_q[c, k2] = rq_q[c, k2 + 1]
+                            h = rq_head[c]
+                            if i < rq_len[c] - 1 - i:  # close the gap from the head side
+                                for k2 in range(i, 0, -1):
+                                    rq[c, (h + k2) & tq_mask] = rq[c, (h + k2 - 1) & tq_mask]
+                                    rq_q[c, (h + k2) & tq_mask] = rq_q[c, (h + k2 - 1) & tq_mask]
+                                rq_head[c] = (h + 1) & tq_mask
+                            else:
+                                for k2 in range(i, rq_len[c] - 1):
+                                    rq[c, (h + k2) & tq_mask] = rq[c, (h + k2 + 1) & tq_mask]
+                                    rq_q[c, (h + k2) & tq_mask] = rq_q[c, (h + k2 + 1) & tq_mask]
                             rq_len[c] -= 1
                             rq_per_q[c, qi] -= 1
                             rq_movable[c] -= 1
@@ -723,12 +745,12 @@ def simulate_kernel(
                     if wr_pending[a] == 0:
                         wr_pending[a] = 1
                         if unified:
-                            rq[c, rq_len[c]] = r
-                            rq_q[c, rq_len[c]] = r_q[r]
+                            rq[c, (rq_head[c] + rq_len[c]) & tq_mask] = r
+                            rq_q[c, (rq_head[c] + rq_len[c]) & tq_mask] = r_q[r]
                             rq_len[c] += 1
                             _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
                         else:
-                            wq[c, wq_len[c]] = r
+                            wq[c, (wq_head[c] + wq_len[c]) & tq_mask] = r
                             wq_len[c] += 1
                     complete[r] = t + 2
                 elif wr_pending[a] == 1:
@@ -741,8 +763,8 @@ def simulate_kernel(
                         sched_valid[c] = 0  # it can move into its command queue
                     rd_pending[a] = r
                     rd_tail[a] = r
-                    rq[c, rq_len[c]] = r
-                    rq_q[c, rq_len[c]] = r_q[r]
+                    rq[c, (rq_head[c] + rq_len[c]) & tq_mask] = r
+                    rq_q[c, (rq_head[c] + rq_len[c]) & tq_mask] = r_q[r]
                     rq_len[c] += 1
                     _count_rq_entry(rq_per_q, rq_movable, cq_len, c, r_q[r], cmd_q_size)
         t += 1
