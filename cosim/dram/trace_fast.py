@@ -27,23 +27,25 @@ for _k, _ch in enumerate(b"0123456789abcdef"):
 
 
 @njit(cache=True)
-def _is_space(ch):
-    return _KIND[ch] == 1
-
-
-@njit(cache=True)
-def _is_delim(ch):
-    """End of a token: a space, a newline or the start of a comment."""
-    return _KIND[ch] != 0
-
-
-@njit(cache=True)
-def _hex_value(ch):
-    return _HEX[ch]
-
-
-@njit(cache=True)
 def parse_dramsim3_bytes(buf, max_requests):
+    """The reader on any byte buffer: one ending in a newline is read in place, any other through a copy that
+    adds one (the reader relies on that last newline to stop every token scan without a bounds test)."""
+    n = buf.shape[0]
+    if n > 0 and buf[n - 1] == _NL:
+        return _parse_terminated(buf, max_requests)
+    padded = np.empty(n + 1, np.uint8)
+    padded[:n] = buf
+    padded[n] = _NL
+    return _parse_terminated(padded, max_requests)
+
+
+@njit(cache=True)
+def _parse_terminated(buf, max_requests):
+    """`parse_dramsim3_bytes` for a buffer whose last byte is a newline.
+
+    Every scan inside a line stops at a newline at the latest, so only the line loop tests the buffer's end; a
+    byte after a non-newline byte always exists, so the two-byte `0x` test and the READ/WRITE letter tests
+    (which stop at the first mismatch, a newline never matching a letter) stay inside the buffer."""
     n_bytes = buf.shape[0]
     # room for every request: a request line takes at least _MIN_LINE_BYTES, so no pass over the whole file is
     # needed to count lines (a run of N cycles reads only the first N requests of a possibly much longer trace)
@@ -60,80 +62,72 @@ def parse_dramsim3_bytes(buf, max_requests):
     while pos < n_bytes and count < cap:
         line += 1
         p = pos
-        while p < n_bytes and _is_space(buf[p]):
+        while _KIND[buf[p]] == 1:
             p += 1
-        if p == n_bytes or buf[p] == _NL or buf[p] == _HASH:  # blank or comment-only line
-            while p < n_bytes and buf[p] != _NL:
+        if buf[p] == _NL or buf[p] == _HASH:  # blank or comment-only line
+            while buf[p] != _NL:
                 p += 1
             pos = p + 1
             continue
-        # address (one pass per line: tokens end at a space, a newline, '#' or the end of the buffer)
+        # address: digits until the first other byte, which must end the token (checked below)
         addr = np.uint64(0)
         digits = 0
-        if p + 1 < n_bytes and buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
+        if buf[p] == 48 and (buf[p + 1] == 120 or buf[p + 1] == 88):
             p += 2
-            while p < n_bytes:  # digits until the first other byte, which must end the token (checked below)
-                v = _hex_value(buf[p])
-                if v < 0:
-                    break
+            v = _HEX[buf[p]]
+            while v >= 0:
                 if digits >= 16:
                     return addrs, writes, cycles, count, line
                 addr = addr * np.uint64(16) + np.uint64(v)
                 digits += 1
                 p += 1
+                v = _HEX[buf[p]]
         else:
-            while p < n_bytes:
-                v = buf[p] - 48
-                if v < 0 or v > 9:
-                    break
+            v = np.int64(buf[p]) - 48
+            while 0 <= v <= 9:
                 if digits >= 19:
                     return addrs, writes, cycles, count, line
                 addr = addr * np.uint64(10) + np.uint64(v)
                 digits += 1
                 p += 1
-        if digits == 0 or p == n_bytes or not _is_space(buf[p]):
+                v = np.int64(buf[p]) - 48
+        if digits == 0 or _KIND[buf[p]] != 1:
             return addrs, writes, cycles, count, line
-        while p < n_bytes and _is_space(buf[p]):
+        while _KIND[buf[p]] == 1:
             p += 1
-        # operation: READ or WRITE (any case)
-        q = p
-        while q < n_bytes and not _is_delim(buf[q]):
-            q += 1
-        word = q - p
-        is_w = False
-        if word == 4:
-            ok = (buf[p] | 32) == 114 and (buf[p + 1] | 32) == 101 and (buf[p + 2] | 32) == 97 \
-                and (buf[p + 3] | 32) == 100
-        elif word == 5:
-            ok = (buf[p] | 32) == 119 and (buf[p + 1] | 32) == 114 and (buf[p + 2] | 32) == 105 \
-                and (buf[p + 3] | 32) == 116 and (buf[p + 4] | 32) == 101
+        # operation: READ or WRITE (any case), followed by the end of the token
+        c0 = buf[p] | 32
+        if c0 == 114 and (buf[p + 1] | 32) == 101 and (buf[p + 2] | 32) == 97 and (buf[p + 3] | 32) == 100:
+            is_w = False
+            p += 4
+        elif c0 == 119 and (buf[p + 1] | 32) == 114 and (buf[p + 2] | 32) == 105 and (buf[p + 3] | 32) == 116 \
+                and (buf[p + 4] | 32) == 101:
             is_w = True
+            p += 5
         else:
-            ok = False
-        if not ok:
             return addrs, writes, cycles, count, line
-        p = q
-        while p < n_bytes and _is_space(buf[p]):
+        if _KIND[buf[p]] == 0:  # a longer word (READX)
+            return addrs, writes, cycles, count, line
+        while _KIND[buf[p]] == 1:
             p += 1
         # cycle
-        cyc = 0
+        cyc = np.int64(0)
         digits = 0
-        while p < n_bytes:
-            v = buf[p] - 48
-            if v < 0 or v > 9:
-                break
+        v = np.int64(buf[p]) - 48
+        while 0 <= v <= 9:
             if digits >= 18:
                 return addrs, writes, cycles, count, line
             cyc = cyc * 10 + v
             digits += 1
             p += 1
-        if p < n_bytes and not _is_delim(buf[p]):
+            v = np.int64(buf[p]) - 48
+        if _KIND[buf[p]] == 0:
             return addrs, writes, cycles, count, line
-        while p < n_bytes and _is_space(buf[p]):
+        while _KIND[buf[p]] == 1:
             p += 1
-        if digits == 0 or (p < n_bytes and buf[p] != _NL and buf[p] != _HASH) or cyc < last_cycle:
+        if digits == 0 or (buf[p] != _NL and buf[p] != _HASH) or cyc < last_cycle:
             return addrs, writes, cycles, count, line
-        while p < n_bytes and buf[p] != _NL:  # a trailing comment
+        while buf[p] != _NL:  # a trailing comment
             p += 1
         last_cycle = cyc
         addrs[count] = addr
