@@ -208,6 +208,14 @@ def simulate_kernel(
             for nx in range(TRACE_CMDS):
                 if delay[lv, cm, nx] > 0:
                     dense[(lv * TRACE_CMDS + cm) * TRACE_CMDS + nx] = delay[lv, cm, nx]
+    # whether a (level, command) row limits anything: most rows of PRE and the other-rank row of ACT limit nothing,
+    # and their raise is skipped
+    constrains = np.zeros(delay.shape[0] * TRACE_CMDS, np.bool_)
+    for lv in range(delay.shape[0]):
+        for cm in range(TRACE_CMDS):
+            for nx in range(TRACE_CMDS):
+                if delay[lv, cm, nx] > 0:
+                    constrains[lv * TRACE_CMDS + cm] = True
     wcap = 1
     for w in range(win_n.shape[0]):
         if win_n[w] > wcap:
@@ -570,11 +578,14 @@ def simulate_kernel(
                     _raise(tm, nb, c, 2, rk, dense, SAME_RANK, REF, t)
                 else:
                     _raise(tm, nb, c, 0, b, dense, SAME_BANK, issued_cmd, t)
-                    _raise(tm, nb, c, 1, group_of[b], dense, SAME_BG, issued_cmd, t)
-                    _raise(tm, nb, c, 2, rk, dense, OTHER_BG, issued_cmd, t)
-                for r2 in range(n_ranks):
-                    if r2 != rk:
-                        _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, issued_cmd, t)
+                    if constrains[SAME_BG * TRACE_CMDS + issued_cmd]:
+                        _raise(tm, nb, c, 1, group_of[b], dense, SAME_BG, issued_cmd, t)
+                    if constrains[OTHER_BG * TRACE_CMDS + issued_cmd]:
+                        _raise(tm, nb, c, 2, rk, dense, OTHER_BG, issued_cmd, t)
+                if constrains[OTHER_RANK * TRACE_CMDS + issued_cmd]:
+                    for r2 in range(n_ranks):
+                        if r2 != rk:
+                            _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, issued_cmd, t)
                 if opened != 0:
                     # open rows of the rank changed: close the power-state interval [since, t) in the state it had.
                     # Counting power states per cycle (DRAMsim3 does) is a loop over ranks every simulated cycle; the
