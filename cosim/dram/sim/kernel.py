@@ -83,16 +83,23 @@ def _ready(tm, nb, c, b, grp, rk, cmd):
                max(tm[(o + 2 * nb + rk) * TRACE_CMDS + cmd], tm[(o + 3 * nb + rk) * TRACE_CMDS + cmd]))
 
 
+_LOWEST_BIT = np.zeros(1 << (PRE + 1), np.int64)  # lowest set bit of a command bit set (RD..PRE)
+for _x in range(1, 1 << (PRE + 1)):
+    _LOWEST_BIT[_x] = (_x & -_x).bit_length() - 1
+
+
 @njit(cache=True, inline="always", error_model="numpy")
 def _needs_bound(tm, nb, c, b, grp, rk, needs, act_ready):
     """The earliest ready time on bank b of the commands in the bit set `needs` (a per-bank queue's bound)."""
     bound = INF
-    for cmd in range(PRE + 1):
-        if (needs >> cmd) & 1:
-            ready = _ready(tm, nb, c, b, grp, rk, cmd)
-            if cmd == ACT:
-                ready = max(ready, act_ready[c, rk])
-            bound = min(bound, ready)
+    rest = needs
+    while rest != 0:  # the set bits only (usually one or two)
+        cmd = _LOWEST_BIT[rest]
+        rest &= rest - 1
+        ready = _ready(tm, nb, c, b, grp, rk, cmd)
+        if cmd == ACT:
+            ready = max(ready, act_ready[c, rk])
+        bound = min(bound, ready)
     return bound
 
 
