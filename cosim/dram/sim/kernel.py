@@ -253,6 +253,9 @@ def simulate_kernel(
     rq_len = np.zeros(n_ch, np.int64)
     rq_q = np.zeros((n_ch, tq_cap), np.int64)  # command queue of each read-queue entry
     rq_head = np.zeros(n_ch, np.int64)
+    # read-queue transactions before this position target full command queues: a move leaves those as they are,
+    # an issued column command (its queue gets room) sends the search back to the head
+    rq_skip = np.zeros(n_ch, np.int64)
     wq = np.zeros((n_ch, tq_cap), np.int64)
     wq_head = np.zeros(n_ch, np.int64)
     wq_len = np.zeros(n_ch, np.int64)
@@ -524,6 +527,7 @@ def simulate_kernel(
                         cq[c, issued_q, k2, CQ_ROW] = cq[c, issued_q, k2 + 1, CQ_ROW]
                     if cq_len[c, issued_q] == cmd_q_size:
                         rq_movable[c] += rq_per_q[c, issued_q]
+                        rq_skip[c] = 0
                     cq_len[c, issued_q] -= 1
                     cq_total[c] -= 1
                     if cq_len[c, issued_q] == 0:
@@ -670,6 +674,7 @@ def simulate_kernel(
                     qlen = wq_len[c] if use_w else rq_len[c]
                     first = 0
                     if not use_w:
+                        first = rq_skip[c]
                         if rq_movable[c] == 0:
                             qlen = 0  # every read-queue transaction targets a full command queue
                         while first < qlen and cq_len[c, rq_q[c, (rq_head[c] + first) & tq_mask]] >= cmd_q_size:
@@ -725,6 +730,7 @@ def simulate_kernel(
                                     rq[c, (h + k2) & tq_mask] = rq[c, (h + k2 + 1) & tq_mask]
                                     rq_q[c, (h + k2) & tq_mask] = rq_q[c, (h + k2 + 1) & tq_mask]
                             rq_len[c] -= 1
+                            rq_skip[c] = i
                             rq_per_q[c, qi] -= 1
                             rq_movable[c] -= 1
                         if cq_len[c, qi] == cmd_q_size:
