@@ -5,8 +5,9 @@ One call simulates every channel of a memory system cycle by cycle, but jumps ov
 nothing can happen (no command ready, no arrival, no refresh due): the next event time is a lower bound
 computed from the earliest-issue times, so skipping never changes the result. Caches keep busy cycles
 cheap without changing results:
-- Earliest-issue limits are kept per level (bank, bank group, rank, other ranks) instead of per bank; an
-  issued command raises them with one fixed-length max per level.
+- Earliest-issue limits are kept per unit (bank, bank group, rank) instead of per bank; an issued command
+  raises them with one fixed-length max per unit it limits. A rank's unit takes the limits from its own
+  commands on other bank groups and from commands on other ranks alike: both bind every bank of the rank.
 - Each command queue keeps a lower bound on when it can next issue (reset when its bank or its contents
   change, INF when empty), so a scan visits only the queues whose bound has come (a bit mask, in
   round-robin order). A per-bank queue also keeps which commands made its bound (a bit set, since all its
@@ -74,13 +75,13 @@ def _required(bank_open, open_row, c, b, row, ctype):
 
 @njit(cache=True, error_model="numpy")
 def _ready(tm, nb, c, b, grp, rk, cmd):
-    """Earliest cycle `cmd` may go to bank b: the latest of the bank, bank-group, rank and other-rank limits.
+    """Earliest cycle `cmd` may go to bank b: the latest of its bank, bank-group and rank limits.
 
-    `tm` is flat, [channel, level, unit, command] with nb units per level and TRACE_CMDS commands per unit: fixed
-    strides keep the index arithmetic to shifts and one multiply."""
-    o = c * 4 * nb
+    `tm` is flat, [channel, unit kind (bank, bank group, rank), unit, command] with nb units per kind and
+    TRACE_CMDS commands per unit: fixed strides keep the index arithmetic to shifts and one multiply."""
+    o = c * 3 * nb
     return max(max(tm[(o + b) * TRACE_CMDS + cmd], tm[(o + nb + grp) * TRACE_CMDS + cmd]),
-               max(tm[(o + 2 * nb + rk) * TRACE_CMDS + cmd], tm[(o + 3 * nb + rk) * TRACE_CMDS + cmd]))
+               tm[(o + 2 * nb + rk) * TRACE_CMDS + cmd])
 
 
 _LOWEST_BIT = np.zeros(1 << (PRE + 1), np.int64)  # lowest set bit of a command bit set (RD..PRE)
@@ -182,7 +183,7 @@ def _count_rq_entry(rq_per_q, rq_movable, cq_len, c, q, cmd_q_size):
 @njit(cache=True, inline="always", error_model="numpy")
 def _raise(tm, nb, c, level, unit, dense, lv, cmd, t):
     """Raise the limits of one unit: a fixed-length, branch-free max over the command row (vectorizes)."""
-    o = ((c * 4 + level) * nb + unit) * TRACE_CMDS
+    o = ((c * 3 + level) * nb + unit) * TRACE_CMDS
     d = (lv * TRACE_CMDS + cmd) * TRACE_CMDS
     # the delay row is loaded before any store: tm and dense may alias as far as LLVM knows, and loads interleaved
     # with stores keep the eight max operations from vectorizing
@@ -232,8 +233,8 @@ def simulate_kernel(
     open_row = np.full((n_ch, nb), -1, np.int64)
     row_hits = np.zeros((n_ch, nb), np.int64)
     open_count = np.zeros((n_ch, n_ranks), np.int64)
-    # earliest-issue limits per level: [channel, level (bank, bank group, rank, other ranks), unit, command]
-    tm = np.zeros(n_ch * 4 * nb * TRACE_CMDS, np.int64)
+    # earliest-issue limits: [channel, unit kind (bank, bank group, rank), unit, command]
+    tm = np.zeros(n_ch * 3 * nb * TRACE_CMDS, np.int64)
     win_hist = np.zeros((n_ch, n_ranks, win_n.shape[0], wcap), np.int64)
     win_head = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
     win_len = np.zeros((n_ch, n_ranks, win_n.shape[0]), np.int64)
@@ -579,8 +580,10 @@ def simulate_kernel(
                     refq_len[c] -= 1
                     in_ref[c] = 0
                 # ---- what the command forbids until when (ChannelState::UpdateTimingAndStates). Limits are kept per
-                # level (bank, bank group, rank, from other ranks), not per bank: a bank's limit is the latest of its
-                # four. A bank-group row thereby also binds the issuing bank and a rank row the issuing bank group;
+                # unit (bank, bank group, rank), not per bank: a bank's limit is the latest of its three. The table's
+                # level rows map onto units: same bank -> the bank, same bank group -> the group, other bank groups ->
+                # the own rank, other ranks -> each other rank. A bank-group row thereby also binds the issuing bank
+                # and a rank row the issuing bank group;
                 # the shipped tables are ordered so that this never tightens anything that can happen (same bank >=
                 # same bank group >= other bank groups for every pair, except rows whose following command the bank
                 # state already forbids, e.g. RDA -> RD on the bank RDA closed) - `tests/dram` checks both the
@@ -596,7 +599,7 @@ def simulate_kernel(
                 if constrains[OTHER_RANK * TRACE_CMDS + issued_cmd]:
                     for r2 in range(n_ranks):
                         if r2 != rk:
-                            _raise(tm, nb, c, 3, r2, dense, OTHER_RANK, issued_cmd, t)
+                            _raise(tm, nb, c, 2, r2, dense, OTHER_RANK, issued_cmd, t)
                 if opened != 0:
                     # open rows of the rank changed: close the power-state interval [since, t) in the state it had.
                     # Counting power states per cycle (DRAMsim3 does) is a loop over ranks every simulated cycle; the
