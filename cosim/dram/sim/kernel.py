@@ -254,9 +254,10 @@ def simulate_kernel(
     rq_len = np.zeros(n_ch, np.int64)
     rq_q = np.zeros((n_ch, tq_cap), np.int64)  # command queue of each read-queue entry
     rq_head = np.zeros(n_ch, np.int64)
-    # read-queue transactions before this position target full command queues: a move leaves those as they are,
-    # an issued column command (its queue gets room) sends the search back to the head
+    # read-queue (write-buffer) transactions before this position target full command queues: a move leaves those
+    # as they are, a column command issued from a full queue (which then has room) sends the search back to the head
     rq_skip = np.zeros(n_ch, np.int64)
+    wq_skip = np.zeros(n_ch, np.int64)
     wq = np.zeros((n_ch, tq_cap), np.int64)
     wq_head = np.zeros(n_ch, np.int64)
     wq_len = np.zeros(n_ch, np.int64)
@@ -529,6 +530,7 @@ def simulate_kernel(
                     if cq_len[c, issued_q] == cmd_q_size:
                         rq_movable[c] += rq_per_q[c, issued_q]
                         rq_skip[c] = 0
+                        wq_skip[c] = 0
                     cq_len[c, issued_q] -= 1
                     cq_total[c] -= 1
                     if cq_len[c, issued_q] == 0:
@@ -675,7 +677,7 @@ def simulate_kernel(
                             break
                         use_w = False
                     qlen = wq_len[c] if use_w else rq_len[c]
-                    first = 0
+                    first = wq_skip[c]
                     if not use_w:
                         first = rq_skip[c]
                         if rq_movable[c] == 0:
@@ -721,6 +723,7 @@ def simulate_kernel(
                                 for k2 in range(i, wq_len[c] - 1):
                                     wq[c, (h + k2) & tq_mask] = wq[c, (h + k2 + 1) & tq_mask]
                             wq_len[c] -= 1
+                            wq_skip[c] = i
                         else:
                             h = rq_head[c]
                             if i < rq_len[c] - 1 - i:  # close the gap from the head side
