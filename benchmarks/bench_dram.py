@@ -9,8 +9,12 @@ read the same trace file and simulate the same number of cycles, and both timing
 file and trace file in, statistics out: cosim's is one `simulate_trace(ini_path, trace_path, cycles=N)` call
 (parsing the .ini and the trace, address decoding, the simulation and the statistics; after one warm-up run that
 pays numba's compilation), DRAMsim3's is the whole `dramsim3main` process (start-up, .ini parsing, lazy trace
-reading, simulation, writing its stats files; parsing them back in Python is not timed). Best of `--repeat`,
-with the two simulators' runs alternating.
+reading, simulation, writing its stats files; parsing them back in Python is not timed). Each simulator runs in
+its own use: cosim as a library call in a running process (as a sweep calls it), DRAMsim3 as a fresh process. The
+runs come in blocks of `BLOCK` calls per simulator and the blocks alternate, `--repeat` rounds; each column is the
+best call. Alternating blocks put a slow spell of a shared machine on both columns; blocks rather than single
+calls keep one DRAMsim3 process from evicting cosim's caches before every cosim call, which no sweep sees (it
+cost cosim 10-20 % on the short runs when the calls alternated one by one).
 DRAMsim3's fixed cost per run (a 1-request, 1-cycle run) is printed at the end; it is included in its column.
 requests/s = requests completed in the window / wall time. The issue #3 target is >= 10x DRAMsim3's requests/s.
 """
@@ -41,9 +45,10 @@ def timed(fn):
     """(result, wall time in seconds) of one call.
 
     Python's cyclic garbage collector is paused while a call is timed, as `timeit` does: a collection pass
-    triggered by the benchmark's own earlier allocations is not part of the call's cost.
+    triggered by the benchmark's own earlier allocations is not part of the call's cost. (`best_walls` collects
+    once before a row's calls, not before each: a full collection walks every object and leaves the next call
+    with cold caches, which no sweep calling the simulator in a loop sees.)
     """
-    gc.collect()
     gc.disable()
     try:
         start = time.perf_counter()
@@ -53,23 +58,26 @@ def timed(fn):
         gc.enable()
 
 
-def best_walls(fns, repeat: int):
-    """[(result of the fastest call, its wall time)] per function, calling the functions in turn `repeat` times.
+BLOCK = 3  # calls per simulator in a row before the other simulator's turn
 
-    Alternating the simulators' runs means a slow spell of the machine (a shared VM's neighbours) hits both
-    columns of a row instead of only the one timed during it."""
+
+def best_walls(fns, repeat: int, block: int = BLOCK):
+    """[(result of the fastest call, its wall time)] per function: `repeat` rounds, each calling every function
+    `block` times in a row, the functions taking turns (see the module docstring for why)."""
     best = [(None, float("inf"))] * len(fns)
+    gc.collect()
     for _ in range(max(1, repeat)):
         for i, fn in enumerate(fns):
-            out, wall = timed(fn)
-            if wall < best[i][1]:
-                best[i] = (out, wall)
+            for _ in range(max(1, block)):
+                out, wall = timed(fn)
+                if wall < best[i][1]:
+                    best[i] = (out, wall)
     return best
 
 
 def best_wall(fn, repeat: int):
-    """(result of the fastest call, its wall time in seconds)."""
-    return best_walls([fn], repeat)[0]
+    """(result of the fastest of `repeat` calls, its wall time in seconds)."""
+    return best_walls([fn], repeat, block=1)[0]
 
 
 def bench(configs, kinds, repeat: int, dramsim3_binary: Path | None) -> list[dict]:
@@ -141,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"only {', '.join(QUICK_CONFIGS)} x {', '.join(QUICK_KINDS)}")
-    parser.add_argument("--repeat", type=int, default=None, help="best of N timed runs (default 1 quick, 5 full)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help=f"rounds of {BLOCK} timed calls per simulator (default 1 quick, 5 full)")
     args = parser.parse_args(argv)
     if not CONFIG_DIR.is_dir():
         print(f"DRAMsim3 configs not found at {CONFIG_DIR}", file=sys.stderr)

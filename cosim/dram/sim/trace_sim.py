@@ -32,7 +32,7 @@ from cosim.dram.sim.kernel import (
     C_REF,
     C_WRITE_CMDS,
     C_WRITE_HITS,
-    simulate_kernel,
+    kernel_for,
 )
 from cosim.dram.spec import DramSpec
 from cosim.dram.stats import DramStats
@@ -107,11 +107,12 @@ def simulate_trace(spec: DramSpec | str | Path,
             else t["tREFI"]
     addr_id, n_addrs = dense_address_ids(addrs)
     writes = np.ascontiguousarray(writes, dtype=np.bool_)
-    end_t, added, complete, counters, active, idle, open_count, acts_logged = simulate_kernel(
+    kernel = kernel_for(spec.queue_structure == "PER_BANK", bool(spec.unified_queue), bool(closed),
+                        bool(spec.hbm_dual_cmd))
+    end_t, added, complete, counters, active, idle, open_count, acts_logged = kernel(
         ch, bank, row, col, writes, np.ascontiguousarray(arrive, dtype=np.int64), addr_id, n_addrs,
-        spec.channels, spec.ranks, spec.banks, spec.queue_structure == "PER_BANK", spec.cmd_queue_size,
-        spec.trans_queue_size, spec.unified_queue, t["read_delay"], refresh_interval,
-        spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS", closed, spec.hbm_dual_cmd,
+        spec.channels, spec.ranks, spec.banks, spec.cmd_queue_size, spec.trans_queue_size, t["read_delay"],
+        refresh_interval, spec.refresh_policy == "RANK_LEVEL_SIMULTANEOUS",
         table.delay, win_n, win_span, bank_ids // spec.banks_per_group, bank_ids // spec.banks,
         -1 if cycles is None else int(cycles), int(act_log),
     )
