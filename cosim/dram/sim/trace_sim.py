@@ -108,7 +108,7 @@ def simulate_trace(spec: DramSpec | str | Path,
     addr_id, n_addrs = dense_address_ids(addrs)
     writes = np.ascontiguousarray(writes, dtype=np.bool_)
     kernel = kernel_for(spec.queue_structure == "PER_BANK", bool(spec.unified_queue), bool(closed),
-                        bool(spec.hbm_dual_cmd))
+                        bool(spec.hbm_dual_cmd), spec.channels == 1)
     end_t, added, complete, counters, active, idle, open_count, acts_logged = kernel(
         ch, bank, row, col, writes, np.ascontiguousarray(arrive, dtype=np.int64), addr_id, n_addrs,
         spec.channels, spec.ranks, spec.banks, spec.cmd_queue_size, spec.trans_queue_size, t["read_delay"],
