@@ -3,7 +3,8 @@
 - `dense_address_ids` (hash table) partitions addresses like `np.unique(..., return_inverse=True)`;
 - `_mask_candidates` (bit mask, <= 64 queues) lists the same queues in the same round-robin order as the
   plain pass `_round_robin_candidates` (kept for channels with more queues), with the same wake-up bound;
-- the trace reader's byte-class tables accept and reject the same lines as the plain Python parser.
+- the trace reader's byte-class tables accept and reject the same lines as the plain Python parser;
+- the kernel compiled for single-channel systems (channel index folded to 0) matches the general one.
 """
 
 from __future__ import annotations
@@ -112,3 +113,24 @@ def _plain_parse(lines: list[str]):
         writes.append(op.upper() == "WRITE")
         cycles.append(cyc)
     return addrs, writes, cycles
+
+
+def test_single_channel_compilation_decides_what_the_general_kernel_decides(monkeypatch):
+    """`kernel_for(..., one_channel=True)` folds the channel index to 0; every statistic must stay the same."""
+    import dataclasses
+
+    from cosim.dram import load_dram_spec, simulate_trace
+    from cosim.dram.sim import trace_sim
+    from cosim.dram.tracegen import generate_arrays
+
+    spec = load_dram_spec("ddr4-3200-x8")
+    assert spec.channels == 1
+    trace = generate_arrays("random_mix", spec, 3000, seed=7)
+    folded = simulate_trace(spec, trace, cycles=20000)
+    general_for = trace_sim.kernel_for
+    monkeypatch.setattr(trace_sim, "kernel_for", lambda *flags: general_for(*flags[:4], False))
+    general = simulate_trace(spec, trace, cycles=20000)
+    assert folded.reads_done > 0
+    for field in dataclasses.fields(folded):
+        a, b = getattr(folded, field.name), getattr(general, field.name)
+        assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, field.name
