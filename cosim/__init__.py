@@ -1,5 +1,5 @@
 """cosim: hardware/software co-design of LLM inference (see README.md)."""
 
-from cosim.numba_target import prefer_avx2_codegen
+from cosim.numba_target import avoid_avx512_codegen
 
-prefer_avx2_codegen()  # before any cosim module imports numba
+avoid_avx512_codegen()  # before any cosim module imports numba

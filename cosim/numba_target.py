@@ -27,7 +27,7 @@ def without_avx512(features: dict[str, bool]) -> str:
                     for name, on in sorted(features.items()))
 
 
-def prefer_avx2_codegen(environ: dict[str, str] | None = None) -> bool:
+def avoid_avx512_codegen(environ: dict[str, str] | None = None) -> bool:
     """Set NUMBA_CPU_FEATURES to the host's features without AVX-512; True if it did (see the module doc)."""
     env = os.environ if environ is None else environ
     if "numba" in sys.modules or env.get(OPT_OUT) == "1":

@@ -16,7 +16,7 @@ def test_steps_aside_when_numba_is_already_imported_or_the_user_chose():
     import numba  # noqa: F401 (the test suite has numba imported already; make sure)
 
     env: dict[str, str] = {}
-    assert numba_target.prefer_avx2_codegen(env) is False
+    assert numba_target.avoid_avx512_codegen(env) is False
     assert env == {}
 
 
