@@ -134,3 +134,52 @@ def test_single_channel_compilation_decides_what_the_general_kernel_decides(monk
     for field in dataclasses.fields(folded):
         a, b = getattr(folded, field.name), getattr(general, field.name)
         assert np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b, field.name
+
+
+_WARM_HELPERS = """
+import numpy as np
+from cosim.dram import load_dram_spec
+from cosim.dram.sim.address_ids import dense_address_ids
+from cosim.dram.sim.trace_sim import decode_for_kernel
+dense_address_ids(np.arange(4, dtype=np.uint64))
+decode_for_kernel(load_dram_spec("ddr4-3200-x8"), np.arange(4, dtype=np.uint64))
+"""
+_RUN_PRESETS = """
+import sys
+from cosim.dram import load_dram_spec, simulate_trace
+from cosim.dram.sim import trace_sim
+from cosim.dram.tracegen import generate_arrays
+used = []
+kernel_for = trace_sim.kernel_for
+def recording(*switches):
+    used.append(kernel_for(*switches))
+    return used[-1]
+trace_sim.kernel_for = recording
+for name in sys.argv[1:]:
+    spec = load_dram_spec(name)
+    print(name, simulate_trace(spec, generate_arrays("random_read", spec, 300, seed=3), cycles=3000).reads_done)
+print("symbols", len({cres.fndesc.mangled_name for k in used for cres in k.overloads.values()}))
+"""
+
+
+def test_kernel_variants_compiled_in_different_processes_load_together(tmp_path):
+    """Two specializations compiled in two processes, then both loaded from numba's cache into a third.
+
+    numba names a compiled function after its qualified name and a per-process counter of compiled functions. With
+    the helpers already cached, each variant is the first function its process compiles, so under one shared name
+    both got the same symbols in the third process (once seen to run one with the other's environment and fail);
+    each variant now has its own name."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    outputs = []
+    for script, presets in ((_WARM_HELPERS, []), (_RUN_PRESETS, ["ddr4-3200-x8"]), (_RUN_PRESETS, ["hbm2"]),
+                            (_RUN_PRESETS, ["ddr4-3200-x8", "hbm2"])):
+        run = subprocess.run([sys.executable, "-c", script, *presets], env=env, capture_output=True, text=True,
+                             timeout=600)
+        assert run.returncode == 0, run.stderr[-2000:]
+        outputs.append(run.stdout.split())
+    assert outputs[1][:2] + outputs[2][:2] == outputs[3][:4]  # both variants ran, with the same results
+    assert outputs[3][-2:] == ["symbols", "2"]  # and under distinct symbol names

@@ -847,9 +847,13 @@ def kernel_for(per_bank_queues: bool, unified: bool, closed_page: bool, dual_cmd
 
     `one_channel` fixes n_ch to 1: every per-channel index is then the constant 0 and the channel loop disappears
     (8-13 % on single-channel systems). The switches are the closure's cells: numba treats them as constants, and
-    its on-disk cache keys on them."""
+    its on-disk cache keys on them.
 
-    @njit(cache=True, error_model="numpy")
+    Each variant gets its own name (`kernel_<switches as bits>`): numba names a compiled function's symbols after
+    its qualified name and a per-process counter, so two variants under one name, compiled in different processes
+    and then both loaded from the cache into a third, collide - one runs with the other's environment (seen as
+    "NRT_adapt_ndarray_to_python: descr is NULL"). `tests/dram/test_sim_fast_paths.py` replays that sequence."""
+
     def kernel(r_ch, r_bank, r_row, r_col, r_write, r_arrive, r_addr, n_addrs, n_ch, n_ranks, banks_per_rank,
                cmd_q_size, trans_q_size, read_delay, refresh_interval, refresh_all_ranks, delay, win_n, win_span,
                group_of, rank_of, max_cycles, act_log_size):
@@ -859,4 +863,6 @@ def kernel_for(per_bank_queues: bool, unified: bool, closed_page: bool, dual_cmd
                                refresh_interval, refresh_all_ranks, closed_page, dual_cmd, delay, win_n, win_span,
                                group_of, rank_of, max_cycles, act_log_size)
 
-    return kernel
+    bits = "".join("1" if s else "0" for s in (per_bank_queues, unified, closed_page, dual_cmd, one_channel))
+    kernel.__name__ = kernel.__qualname__ = f"kernel_{bits}"
+    return njit(cache=True, error_model="numpy")(kernel)
