@@ -12,9 +12,9 @@ pays numba's compilation), DRAMsim3's is the whole `dramsim3main` process (start
 reading, simulation, writing its stats files; parsing them back in Python is not timed). Each simulator runs in
 its own use: cosim as a library call in a running process (as a sweep calls it), DRAMsim3 as a fresh process. The
 runs come in blocks of `BLOCK` calls per simulator and the blocks alternate, `--repeat` rounds; each column is the
-best call. Alternating blocks put a slow spell of a shared machine on both columns; blocks rather than single
-calls keep one DRAMsim3 process from evicting cosim's caches before every cosim call, which no sweep sees (it
-cost cosim 10-20 % on the short runs when the calls alternated one by one).
+best call, and alternating puts a slow spell of a shared machine on both columns. The garbage collector runs once
+before a row, not before every call: a full collection before each call left every cosim call with cold caches,
+10-15 % on the short rows (GDDR6 sequential: 3.03-3.12 ms with it, 2.64-2.77 ms without), a cost no sweep sees.
 DRAMsim3's fixed cost per run (a 1-request, 1-cycle run) is printed at the end; it is included in its column.
 requests/s = requests completed in the window / wall time. The issue #3 target is >= 10x DRAMsim3's requests/s.
 """

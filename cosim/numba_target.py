@@ -4,12 +4,13 @@ cosim's compiled kernels (the DRAM trace controller, the trace reader) are branc
 (Zen 4) host, LLVM's AVX-512 code for them ran 10-17 % slower than the same host's code without AVX-512: kernel
 time, best of 30 runs, three interleaved rounds, e.g. 8.07 vs 7.26 ms on DRAMsim3's DDR3 .ini with a saturated
 random trace and 5.77 vs 4.94 ms on HBM2 (`benchmarks/bench_dram.py` has the end-to-end numbers). Nothing
-in cosim benefits from 512-bit vectors, so `cosim` asks numba for the host CPU with every `avx512*` feature
-off (NUMBA_CPU_FEATURES; numba reads it once, at import).
+in cosim benefits from 512-bit vectors, so importing `cosim.dram` (where all of cosim's numba code lives) asks
+numba for the host CPU with every `avx512*` feature off (NUMBA_CPU_FEATURES; numba reads it once, at import).
+Nothing else in cosim imports numba or pays for this check.
 
 numba's settings are process-wide, so this steps aside whenever the choice is not ours to make: when
-NUMBA_CPU_NAME or NUMBA_CPU_FEATURES is set, when numba was imported before cosim, when COSIM_NUMBA_AVX512=1,
-on non-x86 machines and on CPUs without AVX-512.
+NUMBA_CPU_NAME or NUMBA_CPU_FEATURES is set, when numba was imported before cosim.dram, when
+COSIM_NUMBA_AVX512=1, on non-x86 machines and on CPUs without AVX-512.
 """
 
 from __future__ import annotations

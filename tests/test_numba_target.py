@@ -21,7 +21,7 @@ def test_steps_aside_when_numba_is_already_imported_or_the_user_chose():
 
 
 def test_respects_user_settings_in_a_fresh_interpreter():
-    code = ("import os, cosim, numba; print(os.environ.get('NUMBA_CPU_FEATURES', '')); "
+    code = ("import os, cosim.dram, numba; print(os.environ.get('NUMBA_CPU_FEATURES', '')); "
             "print(numba.config.CPU_FEATURES or '')")
     for extra in ({"NUMBA_CPU_FEATURES": "+avx2"}, {"COSIM_NUMBA_AVX512": "1"}):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CPU", "COSIM_NUMBA"))} | extra
@@ -37,7 +37,7 @@ def test_fresh_interpreter_gets_no_avx512_features_on_an_avx512_host():
     import llvmlite.binding as llvm
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NUMBA_CPU", "COSIM_NUMBA"))}
-    code = "import cosim, numba; print(numba.config.CPU_FEATURES or '')"
+    code = "import cosim.dram, numba; print(numba.config.CPU_FEATURES or '')"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     features = out.stdout.strip()
     if dict(llvm.get_host_cpu_features()).get("avx512f"):

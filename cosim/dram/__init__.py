@@ -9,15 +9,19 @@
 timing tables; see `cosim.dram.sim.commands`.
 """
 
-from cosim.dram.commands import Cmd
-from cosim.dram.constraints import TimingTable, timing_table
-from cosim.dram.presets import list_dram_presets, load_dram_spec
-from cosim.dram.sim.commands import CommandStats, all_bank_mac_stream, simulate_commands
-from cosim.dram.sim.trace_sim import simulate_trace
-from cosim.dram.spec import DramSpec
-from cosim.dram.stats import DramStats
-from cosim.dram.tracegen import KINDS as TRACE_KINDS
-from cosim.dram.tracegen import generate_trace, write_trace
+from cosim.numba_target import avoid_avx512_codegen
+
+avoid_avx512_codegen()  # cosim.dram holds cosim's numba code: choose the target before any of it imports numba
+
+from cosim.dram.commands import Cmd  # noqa: E402
+from cosim.dram.constraints import TimingTable, timing_table  # noqa: E402
+from cosim.dram.presets import list_dram_presets, load_dram_spec  # noqa: E402
+from cosim.dram.sim.commands import CommandStats, all_bank_mac_stream, simulate_commands  # noqa: E402
+from cosim.dram.sim.trace_sim import simulate_trace  # noqa: E402
+from cosim.dram.spec import DramSpec  # noqa: E402
+from cosim.dram.stats import DramStats  # noqa: E402
+from cosim.dram.tracegen import KINDS as TRACE_KINDS  # noqa: E402
+from cosim.dram.tracegen import generate_trace, write_trace  # noqa: E402
 
 __all__ = [
     "TRACE_KINDS", "Cmd", "CommandStats", "DramSpec", "DramStats", "TimingTable", "all_bank_mac_stream",

@@ -216,20 +216,15 @@ def simulate_kernel(
     n = r_ch.shape[0]
     nb = n_ranks * banks_per_rank
     nq = nb if per_bank_queues else n_ranks
-    # the timing table restricted to the trace commands, with NO_LIMIT where a pair has no constraint
+    # the timing table restricted to the trace commands, with NO_LIMIT where a pair has no constraint, and whether
+    # a (level, command) row limits anything at all (most PRE rows and ACT's other-rank row do not: no raise)
     dense = np.full(delay.shape[0] * TRACE_CMDS * TRACE_CMDS, NO_LIMIT, np.int64)  # flat [level, cmd, next]
+    constrains = np.zeros(delay.shape[0] * TRACE_CMDS, np.bool_)  # flat [level, cmd]
     for lv in range(delay.shape[0]):
         for cm in range(TRACE_CMDS):
             for nx in range(TRACE_CMDS):
                 if delay[lv, cm, nx] > 0:
                     dense[(lv * TRACE_CMDS + cm) * TRACE_CMDS + nx] = delay[lv, cm, nx]
-    # whether a (level, command) row limits anything: most rows of PRE and the other-rank row of ACT limit nothing,
-    # and their raise is skipped
-    constrains = np.zeros(delay.shape[0] * TRACE_CMDS, np.bool_)
-    for lv in range(delay.shape[0]):
-        for cm in range(TRACE_CMDS):
-            for nx in range(TRACE_CMDS):
-                if delay[lv, cm, nx] > 0:
                     constrains[lv * TRACE_CMDS + cm] = True
     wcap = 1
     for w in range(win_n.shape[0]):
@@ -592,11 +587,10 @@ def simulate_kernel(
                 # unit (bank, bank group, rank), not per bank: a bank's limit is the latest of its three. The table's
                 # level rows map onto units: same bank -> the bank, same bank group -> the group, other bank groups ->
                 # the own rank, other ranks -> each other rank. A bank-group row thereby also binds the issuing bank
-                # and a rank row the issuing bank group;
-                # the shipped tables are ordered so that this never tightens anything that can happen (same bank >=
-                # same bank group >= other bank groups for every pair, except rows whose following command the bank
-                # state already forbids, e.g. RDA -> RD on the bank RDA closed) - `tests/dram` checks both the
-                # ordering and the results against DRAMsim3.
+                # and a rank row the issuing bank group; the shipped tables are ordered so that this never tightens
+                # anything that can happen (same bank >= same bank group >= other bank groups for every pair, except
+                # rows whose following command the bank state already forbids, e.g. RDA -> RD on the bank RDA
+                # closed) - `tests/dram` checks both the ordering and the results against DRAMsim3.
                 if issued_cmd == REF:
                     _raise(tm, nb, c, 2, rk, dense, SAME_RANK, REF, t)
                 else:
