@@ -56,7 +56,7 @@ def default_mapping(system: Any, phase: Phase | str = Phase.DECODE) -> Mapping:
     caps = system.caps(pim)
     pim_kinds = [k for k in DECODE_PIM_KINDS if caps.supports(k)]
     op_rules = []
-    if phase is Phase.DECODE:
+    if phase in (Phase.DECODE, Phase.MIXED):  # a mixed iteration's decode part is an operator of phase decode
         op_rules.append(OpRule(match=OpMatch(kind=pim_kinds, phase=[Phase.DECODE]), device=pim))
     op_rules.append(OpRule(device=gpu))
     tensor_rules = (

@@ -26,7 +26,14 @@ def _glob_any(value: str, patterns: list[str] | None) -> bool:
     return patterns is None or any(fnmatchcase(value, p) for p in patterns)
 
 
+def op_phase(op: Operator, phase: Phase) -> Phase:
+    """The phase an operator serves: its own (one part of a mixed iteration) or the step's."""
+    own = op.attrs.get("phase")
+    return phase if own is None else Phase.parse(own)
+
+
 def op_matches(match: OpMatch, op: Operator, phase: Phase) -> bool:
+    phase = op_phase(op, phase)
     return (
         _glob_any(op.name, match.name)
         and (match.kind is None or op.kind in match.kind)

@@ -2,7 +2,15 @@
 
 from cosim.workload.dtypes import DType
 from cosim.workload.fusion import AttentionImpl, Fusion, Logits
-from cosim.workload.graph import GraphTotals, build_graph, expand_layers, operators, totals
+from cosim.workload.graph import (
+    GraphTotals,
+    build_graph,
+    build_iteration_graph,
+    build_step_graph,
+    expand_layers,
+    operators,
+    totals,
+)
 from cosim.workload.model import Activation, Family, MlpKind, ModelConfig, MoEConfig, NormKind, PositionKind
 from cosim.workload.ops import Operator, OpKind, PersistentTensor, Phase, TensorAccess, TensorClass
 from cosim.workload.presets import list_models, load_model
@@ -27,6 +35,8 @@ __all__ = [
     "TensorAccess",
     "TensorClass",
     "build_graph",
+    "build_iteration_graph",
+    "build_step_graph",
     "expand_layers",
     "list_models",
     "load_model",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from cosim.workload import flops as F
 from cosim.workload.builder import GraphBuilder, nbytes
-from cosim.workload.fusion import AttentionImpl
+from cosim.workload.fusion import AttentionImpl, FusionProfile
 from cosim.workload.linear import all_reduce, linear
 from cosim.workload.model import PositionKind
 from cosim.workload.ops import OpKind, TensorAccess
+from cosim.workload.step import Step
 
 
 def _part(t: TensorAccess, shape: tuple[int, ...]) -> TensorAccess:
@@ -45,22 +48,22 @@ def _rotary_chunk_cat(b: GraphBuilder, name: str, x: TensorAccess, heads: int) -
     return step("add", n, [x_cos, r_sin], full)
 
 
-def _write_kv(b: GraphBuilder, k: TensorAccess, v: TensorAccess) -> None:
+def _write_kv(b: GraphBuilder, k: TensorAccess, v: TensorAccess, step: Step, attrs: dict) -> None:
     ctx = b.ctx
-    t, s = ctx.tokens, ctx.shard
+    t, s = step.tokens, ctx.shard
     shape = {"tokens": t, "kv_heads": s.kv_heads, "head_dim": s.head_dim}
     k_new, v_new = b.kv_cache("k_cache", t, ctx.k_dtype), b.kv_cache("v_cache", t, ctx.v_dtype)
     if ctx.profile.single_kv_write:
-        b.add("kv_write", OpKind.KV_CACHE_WRITE, 0, [k, v], [k_new, v_new], shape)
+        b.add("kv_write", OpKind.KV_CACHE_WRITE, 0, [k, v], [k_new, v_new], shape, attrs=attrs)
     else:
-        b.add("k_cache_write", OpKind.KV_CACHE_WRITE, 0, [k], [k_new], shape, attrs={"copy": "k"})
-        b.add("v_cache_write", OpKind.KV_CACHE_WRITE, 0, [v], [v_new], shape, attrs={"copy": "v"})
+        b.add("k_cache_write", OpKind.KV_CACHE_WRITE, 0, [k], [k_new], shape, attrs={**attrs, "copy": "k"})
+        b.add("v_cache_write", OpKind.KV_CACHE_WRITE, 0, [v], [v_new], shape, attrs={**attrs, "copy": "v"})
 
 
-def _attention(b: GraphBuilder, q: TensorAccess) -> TensorAccess:
+def _attention(b: GraphBuilder, q: TensorAccess, step: Step, attrs: dict) -> TensorAccess:
     ctx = b.ctx
-    step, s = ctx.step, ctx.shard
-    t, hd = ctx.tokens, s.head_dim
+    s = ctx.shard
+    t, hd = step.tokens, s.head_dim
     kv_tokens, pairs = step.kv_tokens, step.attention_pairs
     k_cache = b.kv_cache("k_cache", kv_tokens, ctx.k_dtype)
     v_cache = b.kv_cache("v_cache", kv_tokens, ctx.v_dtype)
@@ -73,7 +76,7 @@ def _attention(b: GraphBuilder, q: TensorAccess) -> TensorAccess:
         if ctx.profile.rotary_in_attention and ctx.model.position is PositionKind.ROTARY:
             vector += F.ROTARY_PER_ELEMENT * t * (s.heads + s.kv_heads) * hd
         b.add("attention", OpKind.FUSED_ATTENTION, matmul, [q, k_cache, v_cache], [out], shape,
-              attrs={"vector_flops": vector, "rotary_inside": ctx.profile.rotary_in_attention})
+              attrs={**attrs, "vector_flops": vector, "rotary_inside": ctx.profile.rotary_in_attention})
         return out
 
     keys, values = k_cache, v_cache
@@ -81,14 +84,52 @@ def _attention(b: GraphBuilder, q: TensorAccess) -> TensorAccess:
         group = s.heads // s.kv_heads
         keys = b.act("repeat_kv_k.out", (kv_tokens, s.heads, hd))
         values = b.act("repeat_kv_v.out", (kv_tokens, s.heads, hd))
-        b.add("repeat_kv_k", OpKind.ELEMENTWISE, 0, [k_cache], [keys], shape, attrs={"group": group})
-        b.add("repeat_kv_v", OpKind.ELEMENTWISE, 0, [v_cache], [values], shape, attrs={"group": group})
+        b.add("repeat_kv_k", OpKind.ELEMENTWISE, 0, [k_cache], [keys], shape, attrs={**attrs, "group": group})
+        b.add("repeat_kv_v", OpKind.ELEMENTWISE, 0, [v_cache], [values], shape, attrs={**attrs, "group": group})
     scores_shape = (s.heads, step.materialized_scores)
     scores = b.act("attention_score.out", scores_shape)
-    b.add("attention_score", OpKind.ATTENTION_SCORE, matmul / 2, [q, keys], [scores], shape)
+    b.add("attention_score", OpKind.ATTENTION_SCORE, matmul / 2, [q, keys], [scores], shape, attrs=attrs)
     probs = b.act("softmax.out", scores_shape)
-    b.add("softmax", OpKind.SOFTMAX, F.SOFTMAX_PER_SCORE * pairs * s.heads, [scores], [probs], shape)
-    b.add("attention_context", OpKind.ATTENTION_CONTEXT, matmul / 2, [probs, values], [out], shape)
+    b.add("softmax", OpKind.SOFTMAX, F.SOFTMAX_PER_SCORE * pairs * s.heads, [scores], [probs], shape, attrs=attrs)
+    b.add("attention_context", OpKind.ATTENTION_CONTEXT, matmul / 2, [probs, values], [out], shape, attrs=attrs)
+    return out
+
+
+def attention_parts(step: Step, profile: FusionProfile) -> list[tuple[str, Step]]:
+    """How the attention of a step is launched: one kernel for the whole batch, or, in a mixed iteration,
+    one for the prefill slices and one for the batch of decodes (so a mapping can put them on different
+    devices). Plain PyTorch (no varlen kernel) runs one SDPA call per prefill when their lengths differ."""
+    decodes = step.decodes
+    if not step.is_mixed or decodes.all() or not decodes.any():
+        return [("", step)]
+    prefills = step.select(~decodes)
+    if profile.single_kv_write or prefills.uniform:  # serving engines: one varlen kernel for all prefills
+        parts = [("prefill", prefills)]
+    else:
+        index = np.arange(step.batch)
+        parts = [(f"prefill{i}", step.select(index == r)) for i, r in enumerate(np.flatnonzero(~decodes))]
+    return [*parts, ("decode", step.select(decodes))]
+
+
+def _rows(t: TensorAccess, rows: int) -> TensorAccess:
+    """The first-dimension slice of a token-major tensor one part reads (a view)."""
+    return t if rows == t.shape[0] else _part(t, (rows, *t.shape[1:]))
+
+
+def _attend(b: GraphBuilder, q: TensorAccess, k: TensorAccess, v: TensorAccess) -> TensorAccess:
+    """KV-cache writes and attention of every part of the step (see :func:`attention_parts`)."""
+    parts = attention_parts(b.ctx.step, b.ctx.profile)
+    out = q
+    for part, step in parts:
+        attrs = {"q_lens": step.q_lens, "kv_lens": step.kv_lens}
+        if part:
+            attrs["phase"] = step.phase
+        rows = step.tokens
+        with b.part(part):
+            _write_kv(b, _rows(k, rows), _rows(v, rows), step, attrs)
+            out = _attention(b, _rows(q, rows), step, attrs)
+    if len(parts) > 1:  # the o_proj reads the parts' outputs as one tensor
+        return _part(out, (b.ctx.tokens, out.shape[1]))
     return out
 
 
@@ -103,8 +144,7 @@ def attention_block(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
     if ctx.model.position is PositionKind.ROTARY and ctx.profile.rotary_chunk_cat:
         q = _rotary_chunk_cat(b, "rope_q", q, s.heads)
         k = _rotary_chunk_cat(b, "rope_k", k, s.kv_heads)
-    _write_kv(b, k, v)
-    attn = _attention(b, q)
+    attn = _attend(b, q, k, v)
     out = linear(b, "o_proj", attn, s.q_size, d, bias=ctx.model.o_bias)
     return all_reduce(b, "attn_all_reduce", out) if ctx.tp > 1 else out
 

@@ -3,6 +3,10 @@
 Builders describe each operator by the tensors it reads and writes; this class turns that into
 graph nodes, registers weights and KV caches (footprint over all layers of a block on one rank)
 and draws an edge from the producer of every activation/KV tensor to each of its readers.
+
+A mixed serving iteration builds its attention once per part (prefill slices, decode slices; see
+:meth:`GraphBuilder.part`): each part writes and reads its own requests' K/V, and the parts' outputs
+together make the activation the next operator reads, so it gets an edge from each part.
 """
 
 from __future__ import annotations
@@ -56,8 +60,9 @@ class GraphBuilder:
         self.ctx = ctx
         self.graph = nx.DiGraph()
         self.tensors: dict[str, PersistentTensor] = {}
-        self._producer: dict[str, str] = {}
+        self._producers: dict[str, list[tuple[str, float, str]]] = {}  # tensor -> (op, bytes written, part)
         self._block = ""
+        self._part = ""
         self._repeat = 1
         self.rotary_tables: tuple[TensorAccess, TensorAccess] | None = None  # (cos, sin) rows of the step
 
@@ -71,6 +76,17 @@ class GraphBuilder:
             yield
         finally:
             self._block, self._repeat = previous
+
+    @contextmanager
+    def part(self, name: str) -> Iterator[None]:
+        """Operators added inside serve one part of a mixed batch (named ``<part>_<op>``): their K/V is their
+        requests' own, and the activations they write are each a slice of the tensor (a reader outside the
+        parts depends on every part, a reader inside on its own part)."""
+        previous, self._part = self._part, name
+        try:
+            yield
+        finally:
+            self._part = previous
 
     def name(self, op: str) -> str:
         return f"{self._block}.{op}" if self._block else op
@@ -113,7 +129,7 @@ class GraphBuilder:
     def add(self, op: str, kind: OpKind, flops: float, reads: Sequence[TensorAccess],
             writes: Sequence[TensorAccess], shape: Mapping[str, int], *, dtype: DType | None = None,
             attrs: Mapping[str, Any] | None = None) -> Operator:
-        full = self.name(op)
+        full = self.name(f"{self._part}_{op}" if self._part else op)
         operator = Operator(name=full, kind=kind, dtype=dtype or self.ctx.dtype, flops=float(flops),
                             reads=tuple(reads), writes=tuple(writes), shape=dict(shape),
                             repeat=self._repeat if self._block else 1, instances=self.ctx.tp,
@@ -124,12 +140,26 @@ class GraphBuilder:
         for t in operator.reads:
             if t.cls is TensorClass.WEIGHT:
                 continue
-            source = self._producer.get(t.name)
-            if source is not None and source != full:
+            producers = self._producers.get(self._key(t), [])
+            own = [p for p in producers if self._part and p[2] == self._part]
+            producers = own or producers
+            for source, written, _ in producers:
+                if source == full:
+                    continue
+                nbytes = t.bytes if len(producers) == 1 else min(t.bytes, written)
                 if self.graph.has_edge(source, full):
-                    self.graph.edges[source, full]["bytes"] += t.bytes
+                    self.graph.edges[source, full]["bytes"] += nbytes
                 else:
-                    self.graph.add_edge(source, full, tensor=t.name, bytes=t.bytes)
+                    self.graph.add_edge(source, full, tensor=t.name, bytes=nbytes)
         for t in operator.writes:
-            self._producer[t.name] = full
+            key = self._key(t)
+            if self._part and t.cls is TensorClass.ACTIVATION:
+                kept = [p for p in self._producers.get(key, []) if p[2] not in ("", self._part)]
+                self._producers[key] = [*kept, (full, t.bytes, self._part)]
+            else:
+                self._producers[key] = [(full, t.bytes, self._part)]
         return operator
+
+    def _key(self, t: TensorAccess) -> str:
+        """Producer lookup key: a part's K/V cache accesses are its own requests' entries."""
+        return f"{t.name}#{self._part}" if self._part and t.cls is TensorClass.KV_CACHE else t.name

@@ -24,7 +24,7 @@ from cosim.workload.model import ModelConfig
 from cosim.workload.ops import Operator, OpKind, Phase, TensorClass
 from cosim.workload.presets import load_model
 from cosim.workload.sharding import shard_model
-from cosim.workload.step import make_step
+from cosim.workload.step import Step, make_step, step_from_slices
 
 KvDType = DType | str | tuple[DType | str, DType | str] | list[DType | str] | None
 
@@ -52,16 +52,39 @@ def build_graph(model: ModelConfig | str | Path, phase: Phase | str, batch: int,
                 fusion: Fusion | str = "fused", attention: AttentionImpl | str = "flash", tp: int = 1,
                 logits: Logits | str | None = None) -> nx.DiGraph:
     """The operator graph of one inference step on one tensor-parallel rank (see docs/design.md)."""
-    config = load_model(model)
     step = make_step(phase, batch, context, chunk)
+    ctx_value = int(context) if isinstance(context, int | np.integer) else [int(c) for c in context]
+    return build_step_graph(model, step, context=ctx_value, dtype=dtype, weight_dtype=weight_dtype,
+                            kv_dtype=kv_dtype, fusion=fusion, attention=attention, tp=tp, logits=logits)
+
+
+def build_iteration_graph(model: ModelConfig | str | Path, q_lens: Sequence[int] | np.ndarray,
+                          kv_lens: Sequence[int] | np.ndarray, **options) -> nx.DiGraph:
+    """The graph of one serving iteration: request ``i`` adds ``q_lens[i]`` tokens and then sees
+    ``kv_lens[i]`` keys (decodes: ``q_len = 1``; prefill chunks: ``q_len = chunk``). Keyword options as
+    :func:`build_graph`; logits default to one row per request (the last token of each), as engines do."""
+    return build_step_graph(model, step_from_slices(q_lens, kv_lens), **options)
+
+
+def build_step_graph(model: ModelConfig | str | Path, step: Step, *, context: int | list[int] | None = None,
+                     dtype: DType | str = "bf16", weight_dtype: DType | str | None = None, kv_dtype: KvDType = None,
+                     fusion: Fusion | str = "fused", attention: AttentionImpl | str = "flash", tp: int = 1,
+                     logits: Logits | str | None = None) -> nx.DiGraph:
+    """The graph of an already validated :class:`~cosim.workload.step.Step`."""
+    config = load_model(model)
     act = DType.parse(dtype, field="dtype")
     weights = DType.parse(weight_dtype, field="weight_dtype") if weight_dtype is not None else act
     k_dtype, v_dtype = _kv_dtypes(kv_dtype, act)
     fusion = Fusion.parse(fusion)
     profile = PROFILES[fusion]
+    if logits is not None:
+        logits = Logits.parse(logits)
+    elif step.is_mixed:
+        logits = Logits.LAST
+    else:
+        logits = profile.default_logits
     ctx = BuildContext(model=config, step=step, shard=shard_model(config, tp), profile=profile,
-                       attention=AttentionImpl.parse(attention),
-                       logits=Logits.parse(logits) if logits is not None else profile.default_logits,
+                       attention=AttentionImpl.parse(attention), logits=logits,
                        dtype=act, weight_dtype=weights, k_dtype=k_dtype, v_dtype=v_dtype)
     b = GraphBuilder(ctx)
 
@@ -76,11 +99,12 @@ def build_graph(model: ModelConfig | str | Path, phase: Phase | str, batch: int,
                 x, residual = decoder_layer(b, x, residual, moe=is_moe)
     head(b, x, residual)
 
+    if context is None:
+        context = [int(c) for c in step.kv_lens - step.q_lens]
     g = b.graph
     g.graph.update(
         model=config.name, model_config=config, phase=step.phase, batch=step.batch,
-        context=int(context) if isinstance(context, int | np.integer) else [int(c) for c in context],
-        q_lens=step.q_lens, kv_lens=step.kv_lens, tokens=step.tokens, tp=ctx.tp, fusion=fusion,
+        context=context, q_lens=step.q_lens, kv_lens=step.kv_lens, tokens=step.tokens, tp=ctx.tp, fusion=fusion,
         attention=ctx.attention, logits=ctx.logits, dtype=act, weight_dtype=weights, k_dtype=k_dtype,
         v_dtype=v_dtype, num_layers=config.num_layers, tensors=b.tensors,
         activation_peak_bytes=_activation_peak_bytes(g, step.tokens * config.hidden_size * act.bytes),

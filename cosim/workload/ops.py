@@ -91,6 +91,7 @@ class Phase(StrEnum):
     PREFILL = "prefill"
     DECODE = "decode"
     CHUNKED_PREFILL = "chunked_prefill"
+    MIXED = "mixed"  # a serving iteration: decodes and prefill chunks of requests with their own lengths
 
     @classmethod
     def parse(cls, value: str | Phase) -> Phase:

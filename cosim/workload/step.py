@@ -2,7 +2,9 @@
 
 * prefill: ``q_len = kv_len = context`` (causal);
 * decode: ``q_len = 1``, ``kv_len = context`` (the new token's K/V is written to the cache first);
-* chunked prefill: ``q_len = chunk``, ``kv_len = context + chunk`` (causal within the chunk).
+* chunked prefill: ``q_len = chunk``, ``kv_len = context + chunk`` (causal within the chunk);
+* a serving iteration (:func:`step_from_slices`): any mix of the above, one slice per request, as vLLM and
+  Sarathi-Serve batch them; a batch with both decodes and prefill slices has phase ``mixed``.
 """
 
 from __future__ import annotations
@@ -48,6 +50,25 @@ class Step:
         return int((q * p + q * (q + 1) // 2).sum())
 
     @property
+    def decodes(self) -> np.ndarray:
+        """Mask of the decode slices (one new token per request)."""
+        return self.q_lens == 1
+
+    @property
+    def is_mixed(self) -> bool:
+        return self.phase is Phase.MIXED
+
+    @property
+    def uniform(self) -> bool:
+        """Every request has the same query and KV length (the case the aggregate formulas are exact for)."""
+        return bool((self.q_lens == self.q_lens[0]).all() and (self.kv_lens == self.kv_lens[0]).all())
+
+    def select(self, mask: np.ndarray) -> Step:
+        """The sub-batch of the masked requests, with the phase its slices have on their own."""
+        q, kv = self.q_lens[mask], self.kv_lens[mask]
+        return Step(slice_phase(q, kv), q, kv)
+
+    @property
     def materialized_scores(self) -> int:
         """Entries of the score matrices an eager implementation writes (``q x kv`` per request, per head)."""
         return int((self.q_lens.astype(np.int64) * self.kv_lens.astype(np.int64)).sum())
@@ -62,9 +83,41 @@ def _as_int(value: object, field: str, *, minimum: int) -> int:
     return int(value)
 
 
+def slice_phase(q_lens: np.ndarray, kv_lens: np.ndarray) -> Phase:
+    """The phase a set of request slices forms: all decodes, all fresh prefills, all chunks of one size
+    over cached tokens, or mixed (decodes together with prefill slices, or prefills of several kinds)."""
+    if (q_lens == 1).all():
+        return Phase.DECODE
+    if (q_lens == kv_lens).all():
+        return Phase.PREFILL
+    if (q_lens == q_lens[0]).all() and (q_lens > 1).all():
+        return Phase.CHUNKED_PREFILL
+    return Phase.MIXED
+
+
+def step_from_slices(q_lens: Sequence[int] | np.ndarray, kv_lens: Sequence[int] | np.ndarray) -> Step:
+    """A serving iteration: request ``i`` adds ``q_lens[i]`` tokens on top of ``kv_lens[i] - q_lens[i]`` cached ones."""
+    q = np.asarray([_as_int(v, f"q_lens[{i}]", minimum=1) for i, v in enumerate(q_lens)], dtype=np.int64) \
+        if not isinstance(q_lens, np.ndarray) or q_lens.dtype.kind not in "iu" else q_lens.astype(np.int64)
+    kv = np.asarray([_as_int(v, f"kv_lens[{i}]", minimum=1) for i, v in enumerate(kv_lens)], dtype=np.int64) \
+        if not isinstance(kv_lens, np.ndarray) or kv_lens.dtype.kind not in "iu" else kv_lens.astype(np.int64)
+    if q.ndim != 1 or q.size == 0 or q.shape != kv.shape:
+        raise CosimInputError(f"{q.size} query lengths for {kv.size} KV lengths", field="slices",
+                              allowed="one (q_len, kv_len) pair per request, at least one request")
+    bad = np.flatnonzero((q < 1) | (kv < q))
+    if bad.size:
+        i = int(bad[0])
+        raise CosimInputError(f"request {i} has q_len {int(q[i])} and kv_len {int(kv[i])}", field="slices",
+                              allowed="1 <= q_len <= kv_len (kv_len counts the cached tokens plus the new ones)")
+    return Step(slice_phase(q, kv), q, kv)
+
+
 def make_step(phase: Phase | str, batch: int, context: int | Sequence[int], chunk: int | None = None) -> Step:
     """Validate the step arguments and derive per-request lengths."""
     phase = Phase.parse(phase)
+    if phase is Phase.MIXED:
+        raise CosimInputError("a mixed iteration is given by its request slices (--mix, step_from_slices)",
+                              field="phase", allowed=[p.value for p in Phase if p is not Phase.MIXED])
     batch = _as_int(batch, "batch", minimum=1)
     min_context = 0 if phase is Phase.CHUNKED_PREFILL else 1
     if isinstance(context, int | np.integer) and not isinstance(context, bool):

@@ -21,6 +21,7 @@ from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
 from cosim.perf.collective import network_op_timing
 from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
+from cosim.perf.gpu.attention_varlen import decode_attention_varlen_time, prefill_attention_varlen_time
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.gemm import KernelTime, gemm_time
 from cosim.perf.gpu.memory_bound import streaming_time
@@ -66,13 +67,31 @@ def attention_kernel_of(op: Operator) -> AttentionKernel:
     return AttentionKernel.SERVING if op.attrs.get("rotary_inside") else AttentionKernel.SDPA
 
 
+def unequal_lengths(op: Operator) -> tuple[np.ndarray, np.ndarray] | None:
+    """The per-request (q_lens, kv_lens) of an attention operator whose requests differ, else None."""
+    q, kv = op.attrs.get("q_lens"), op.attrs.get("kv_lens")
+    if q is None or kv is None or len(q) < 2:
+        return None
+    q, kv = np.asarray(q), np.asarray(kv)
+    if (q == q[0]).all() and (kv == kv[0]).all():
+        return None
+    return q, kv
+
+
 def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
     s = op.shape
-    batch, q, kv = _per_request(op)
     kv_elem = next((t.dtype.bytes for t in op.reads if t.cls is TensorClass.KV_CACHE), op.dtype.bytes)
-    common = dict(batch=batch, heads=int(s["heads"]), kv_heads=int(s["kv_heads"]), head_dim=int(s["head_dim"]),
+    common = dict(heads=int(s["heads"]), kv_heads=int(s["kv_heads"]), head_dim=int(s["head_dim"]),
                   elem_bytes=op.dtype.bytes, kv_bytes=kv_elem, peak_flops=_dtype_peak(gpu, op),
                   kernel=attention_kernel_of(op), dram_bytes=op.bytes)
+    varlen = unequal_lengths(op)
+    if varlen is not None:
+        q_lens, kv_lens = varlen
+        if (q_lens == 1).all():
+            return decode_attention_varlen_time(gpu, kv_lens=kv_lens, **common)
+        return prefill_attention_varlen_time(gpu, q_lens=q_lens, kv_lens=kv_lens, **common)
+    batch, q, kv = _per_request(op)
+    common["batch"] = batch
     if q == 1:
         return decode_attention_time(gpu, kv_len=kv, **common)
     return prefill_attention_time(gpu, q_len=q, kv_len=kv, causal=True, **common)
@@ -144,9 +163,16 @@ CACHE_SIZE = 65536
 _CACHE: dict[tuple, OpTiming] = {}
 
 
+def _attr_key(value: Any) -> object:
+    """A hashable stand-in for an attribute (per-request length arrays by content: repr elides long arrays)."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.str, value.shape, value.tobytes()
+    return repr(value)
+
+
 def _op_key(op: Operator) -> tuple:
     """What a kernel's time depends on (not its name, repeat or place in the graph)."""
-    attrs = tuple(sorted((k, repr(v)) for k, v in op.attrs.items()))
+    attrs = tuple(sorted((k, _attr_key(v)) for k, v in op.attrs.items()))
     tensors = tuple((t.cls, t.dtype, t.bytes) for t in (*op.reads, *op.writes))
     return op.kind, op.dtype, op.flops, tuple(sorted(op.shape.items())), tensors, attrs
 

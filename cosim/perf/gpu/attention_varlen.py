@@ -1,0 +1,129 @@
+"""Flash attention over requests of different lengths in one launch (vLLM's varlen / paged kernels).
+
+The equal-length formulas of :mod:`cosim.perf.gpu.attention` price every CTA like the batch's one request;
+here each CTA does its own request's work. FlashAttention-2's varlen API picks the KV split count from the
+batch's *longest* request (``max_seqlen_k``), so every request is cut into chunks of the same key count and a
+short request's later chunks are empty CTAs. CTAs are handed to the SMs longest first, so a wave takes as
+long as its longest CTA and the kernel as long as the sum of its waves (equal-length batches: waves x
+per-CTA keys, the equal-length formula). Prefill chunks of different lengths are timed like causal row
+blocks of unequal length: the longer of the average SM load and the heaviest row block.
+Batches of equal requests never come here: the caller uses the equal-length formulas, exactly as before.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cosim.perf.gpu.arch import decode_block_n
+from cosim.perf.gpu.attention import (
+    SPLIT_FILL_TARGET,
+    AttentionKernel,
+    attention_efficiency,
+    causal_key_visits,
+    swapped_layout_copies_s,
+)
+from cosim.perf.gpu.device import GpuView, overlap_sum
+from cosim.perf.gpu.gemm import PARTIAL_BYTES, KernelTime
+
+
+def wave_time_units(work: np.ndarray, copies: int, slots: int) -> float:
+    """Sum over waves of the longest CTA of each wave: ``copies`` CTAs of each ``work`` entry, longest first."""
+    order = np.sort(work)[::-1]
+    firsts = np.arange(0, order.size * copies, slots) // copies  # index into ``order`` of each wave's first CTA
+    return float(order[firsts].sum())
+
+
+def decode_attention_varlen_time(
+    gpu: GpuView,
+    *,
+    kv_lens: np.ndarray,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    elem_bytes: float,
+    kv_bytes: float,
+    peak_flops: float,
+    kernel: AttentionKernel | str = AttentionKernel.SDPA,
+    dram_bytes: float | None = None,
+) -> KernelTime:
+    """One decode step (one query token per request) over requests with their own KV lengths."""
+    arch = gpu.arch
+    kv_lens = np.asarray(kv_lens, dtype=np.int64)
+    batch = int(kv_lens.size)
+    group = heads // kv_heads
+    m_blocks = -(-group // arch.decode_block_m)
+    per_request = kv_heads * m_blocks  # CTAs of one request (before splitting its keys)
+    units = batch * per_request
+    block_n = decode_block_n(head_dim)
+    n_blocks_max = -(-int(kv_lens.max()) // block_n)
+    no_split = units >= SPLIT_FILL_TARGET * gpu.sm_count or (
+        arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
+    limit = 1 if no_split else min(arch.max_kv_splits, gpu.sm_count)
+    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
+    per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
+    kv_total = 2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes
+    qo = 2.0 * batch * heads * head_dim * elem_bytes
+    best: tuple[float, float, float, float, float] | None = None
+    for splits in range(1, limit + 1):
+        chunk = -(-n_blocks_max // splits) * block_n
+        starts = np.arange(splits, dtype=np.int64) * chunk
+        keys = np.clip(kv_lens[:, None] - starts[None, :], 0, chunk).ravel()
+        waves = -(-units * splits // gpu.sm_count)
+        compute = wave_time_units(keys.astype(float), per_request, gpu.sm_count) * per_key
+        partial = 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES if splits > 1 else 0.0
+        memory = ((kv_total + qo if dram_bytes is None else dram_bytes) + partial) / gpu.achieved_bw
+        fill = waves * gpu.dram_latency_s
+        combine = gpu.kernel_gap_s + gpu.dram_latency_s if splits > 1 else 0.0
+        total = float(overlap_sum(gpu.attn_overlap, compute, memory)) + fill + combine
+        if best is None or total < best[0]:
+            best = (total, compute, memory, fill, combine)
+    total, compute, memory, fill, combine = best  # type: ignore[misc]
+    copies = swapped_layout_copies_s(gpu, kernel, batch=batch, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+                                     elem_bytes=elem_bytes)
+    overhead = gpu.kernel_gap_s + fill + combine + copies
+    return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead),
+                      np.asarray(total + gpu.kernel_gap_s + copies))
+
+
+def prefill_attention_varlen_time(
+    gpu: GpuView,
+    *,
+    q_lens: np.ndarray,
+    kv_lens: np.ndarray,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    elem_bytes: float,
+    kv_bytes: float,
+    peak_flops: float,
+    kernel: AttentionKernel | str = AttentionKernel.SDPA,
+    dram_bytes: float | None = None,
+) -> KernelTime:
+    """Causal flash attention of prefill slices with their own query and KV lengths, in one launch."""
+    bm = gpu.arch.attn_block_m
+    sms = gpu.sm_count
+    group = heads // kv_heads
+    serving = AttentionKernel.parse(kernel) is AttentionKernel.SERVING
+    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / sms
+    per_key = 4.0 * bm * head_dim / sm_rate
+    work = heaviest = 0.0
+    units = 0
+    for q, kv in zip(np.asarray(q_lens).tolist(), np.asarray(kv_lens).tolist(), strict=True):
+        pack = serving and group > 1 and q < bm  # FA3 packs a GQA group's rows when the queries are few
+        rows, row_heads = (q * group, kv_heads) if pack else (q, heads)
+        blocks = -(-rows // bm)
+        if pack:
+            visits, top = float(blocks * kv), float(kv)
+        else:
+            visits, top = causal_key_visits(q, kv, bm)
+        work += row_heads * visits
+        heaviest = max(heaviest, top)
+        units += row_heads * blocks
+    compute = max(work / sms, heaviest) * per_key
+    unique = dram_bytes if dram_bytes is not None else (
+        2.0 * float(np.sum(q_lens)) * heads * head_dim * elem_bytes
+        + 2.0 * float(np.sum(kv_lens)) * kv_heads * head_dim * kv_bytes)
+    memory = unique / gpu.achieved_bw
+    body = float(overlap_sum(gpu.attn_overlap, compute, memory))
+    overhead = gpu.kernel_gap_s + (-(-units // sms)) * gpu.dram_latency_s
+    return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead), np.asarray(body + overhead))

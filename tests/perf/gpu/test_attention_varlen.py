@@ -1,0 +1,64 @@
+"""Varlen flash attention: per-request work, and exactly the equal-length formula for equal requests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cosim.hardware import load_system
+from cosim.perf.gpu.attention import decode_attention_time, prefill_attention_time
+from cosim.perf.gpu.attention_varlen import decode_attention_varlen_time, prefill_attention_varlen_time
+from cosim.perf.gpu.device import gpu_view
+from cosim.workload.dtypes import DType
+
+
+@pytest.fixture(scope="module", params=["a100-80g", "h100-sxm"])
+def gpu(request):
+    system = load_system(request.param)
+    name = next(iter(system.devices))
+    return gpu_view(system.caps(name), system.devices[name].spec)
+
+
+def _common(gpu, heads=32, kv_heads=8, kernel="serving"):
+    return dict(heads=heads, kv_heads=kv_heads, head_dim=128, elem_bytes=2.0, kv_bytes=2.0,
+                peak_flops=gpu.tensor_peak(DType.parse("bf16")), kernel=kernel)
+
+
+@settings(max_examples=40, deadline=None)
+@given(batch=st.integers(1, 64), blocks=st.integers(1, 64), heads=st.sampled_from([(32, 8), (32, 32), (64, 8)]),
+       kernel=st.sampled_from(["sdpa", "serving"]))
+def test_equal_decode_requests_give_the_equal_length_formula(gpu, batch, blocks, heads, kernel):
+    kv = blocks * 256  # whole split chunks: every CTA of every request carries the same keys
+    common = _common(gpu, *heads, kernel=kernel)
+    ref = decode_attention_time(gpu, batch=batch, kv_len=kv, **common)
+    var = decode_attention_varlen_time(gpu, kv_lens=np.full(batch, kv), **common)
+    assert float(var.latency_s) == pytest.approx(float(ref.latency_s), rel=1e-9)
+
+
+def test_unequal_decode_requests_are_not_averaged(gpu):
+    common = _common(gpu)
+    skewed = decode_attention_varlen_time(gpu, kv_lens=np.array([1000, 31000] * 4), **common)
+    even = decode_attention_varlen_time(gpu, kv_lens=np.full(8, 16000), **common)
+    assert float(skewed.latency_s) > float(even.latency_s)  # the long requests' CTAs set the waves
+
+
+def test_longer_requests_never_take_less_time(gpu):
+    common = _common(gpu)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        lens = rng.integers(1, 20000, size=rng.integers(2, 40))
+        longer = lens + rng.integers(0, 2000, size=lens.size)
+        a = decode_attention_varlen_time(gpu, kv_lens=lens, **common)
+        b = decode_attention_varlen_time(gpu, kv_lens=longer, **common)
+        assert float(b.latency_s) >= float(a.latency_s) * (1 - 1e-12)
+
+
+def test_prefill_varlen_pays_for_the_longest_chunk(gpu):
+    common = _common(gpu, kernel="serving")
+    one = prefill_attention_time(gpu, batch=1, q_len=4096, kv_len=4096, **common)
+    with_short = prefill_attention_varlen_time(gpu, q_lens=np.array([4096, 64]), kv_lens=np.array([4096, 64]),
+                                               **common)
+    assert float(with_short.latency_s) >= float(one.latency_s) * 0.99
+    assert float(with_short.compute_s) >= float(one.compute_s) * 0.99
