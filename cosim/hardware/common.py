@@ -39,6 +39,8 @@ class MemoryTechnology(StrEnum):
     DDR5 = "ddr5"
     LPDDR5 = "lpddr5"
     GDDR6 = "gddr6"
+    GDDR6X = "gddr6x"  # PAM4 GDDR6 (Micron), e.g. GeForce RTX 4090
+    GDDR7 = "gddr7"  # PAM3 GDDR7, e.g. RTX PRO 6000 Blackwell
     SRAM = "sram"
 
 

@@ -32,6 +32,8 @@ class GpuArchitecture(StrEnum):
 
     AMPERE = "ampere"
     HOPPER = "hopper"
+    ADA = "ada"  # sm_89 (AD10x): Ampere-style mma.sync GEMMs, FlashAttention-2 with the sm8x tile choice
+    RTX_BLACKWELL = "rtx-blackwell"  # sm_120 (GB20x): no tcgen05/TMEM of datacenter sm_100; FlashAttention-2
 
 
 # Defaults when a preset has no ``kernel_model:`` (or omits a field). Generic values, not fits:

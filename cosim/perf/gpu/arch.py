@@ -9,6 +9,7 @@ split-KV limits (what torch SDPA's flash backend and vLLM run on Ampere). A GPU 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from cosim.hardware.gpu_kernel import GpuArchitecture
@@ -57,10 +58,26 @@ _HOPPER = ArchTable(
     max_kv_splits=128,
 )
 
+# Ada (sm_89): no warpgroup MMA (wgmma is sm_90a only), so cuBLAS runs the Ampere-style mma.sync kernels and their
+# tiles. FlashAttention-2 picks smaller prefill tiles on sm8x parts other than sm80 (flash_fwd_launch_template.h,
+# run_mha_fwd_hdim128, is_sm8x = cc_major == 8 && cc_minor > 0: "For sm86 or sm89, 64 x 64 is the fastest for
+# causal (because it's square)"); its split-KV decode kernel (kBlockM 64) is the same on every architecture. vLLM
+# serves sm_89 with FlashAttention-2 (vllm/v1/attention/backends/fa_utils.py get_flash_attn_version: FA3 only for
+# major 9, FA4 only for major 10), through the same varlen API as on Ampere.
+_ADA = dataclasses.replace(_AMPERE, attn_block_m=64, attn_block_n=64)
+# RTX Blackwell (sm_120): its tensor cores are driven by warp-level mma.sync (extended with FP4/FP6), not the
+# tcgen05/TMEM instructions of datacenter Blackwell (sm_100), so the Ampere tile set is used (cuBLAS's sm_120
+# heuristics are not published). FlashAttention-2 treats it like sm80 (is_sm8x false: 128 x 64 prefill tiles), and
+# vLLM serves it with FlashAttention-2 (fa_utils.py: major 12 falls to the FA2 default; vllm/platforms/cuda.py
+# _get_backend_priorities puts FLASH_ATTN first for every major other than 10).
+_RTX_BLACKWELL = _AMPERE
+
 ARCH_TABLES: dict[GpuArchitecture | None, ArchTable] = {
     None: _AMPERE,
     GpuArchitecture.AMPERE: _AMPERE,
     GpuArchitecture.HOPPER: _HOPPER,
+    GpuArchitecture.ADA: _ADA,
+    GpuArchitecture.RTX_BLACKWELL: _RTX_BLACKWELL,
 }
 
 
