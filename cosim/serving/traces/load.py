@@ -40,7 +40,14 @@ def load_trace(source: str | Path, *, format: str = "auto", requests: int | None
         chosen = arrival or ("gamma" if cv is not None else "poisson" if rate is not None else "offline")
         return synthetic_trace(str(source), requests or DEFAULT_REQUESTS, arrival=chosen, rate=rate, cv=cv,
                                seed=seed, max_context=max_context)
-    return _load_file(Path(source), format, requests, rate, arrival, cv, seed, max_context)
+    path = Path(source)
+    if not path.exists():
+        looks_like_name = isinstance(source, str) and not path.suffix and len(path.parts) == 1
+        if looks_like_name:  # e.g. a misspelt distribution
+            raise CosimInputError("trace file not found, nor a length distribution of that name", file=path,
+                                  field="source", allowed=DISTRIBUTIONS.names())
+        raise CosimInputError("trace file not found", file=path)
+    return _load_file(path, format, requests, rate, arrival, cv, seed, max_context)
 
 
 def is_distribution(source: str | Path, format: str = "auto") -> bool:
@@ -51,9 +58,6 @@ def is_distribution(source: str | Path, format: str = "auto") -> bool:
 
 def _load_file(path: Path, format: str, requests: int | None, rate: float | None, arrival: str | None,
                cv: float | None, seed: int, max_context: int | None) -> Trace:
-    if not path.exists():
-        raise CosimInputError("no such trace file, nor a length distribution of that name", file=path,
-                              field="source", allowed=DISTRIBUTIONS.names())
     chosen = arrival or ("gamma" if cv is not None else "replay")
     if cv is not None and chosen != "gamma":
         raise CosimInputError("cv is only for arrival='gamma'", file=path, field="cv")

@@ -111,8 +111,8 @@ def synthetic_trace(distribution: str, requests: int = DEFAULT_REQUESTS, *, arri
     prompt, output = dist.sample(n, rng, max_context)
     if arrival == "offline":
         if rate is not None or cv is not None:
-            raise CosimInputError("rate and cv have no meaning when every request arrives at 0 s; ask for "
-                                  "arrival='poisson' or 'gamma'", field="arrival")
+            raise CosimInputError("has no meaning when every request arrives at 0 s; ask for arrival='poisson' "
+                                  "or 'gamma'", field="rate" if rate is not None else "cv")
         times = arrivals.offline(n)
     elif arrival == "poisson":
         if cv is not None:
