@@ -141,6 +141,10 @@ def attention_block(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
     q = _part(qkv, (t, s.heads, s.head_dim))
     k = _part(qkv, (t, s.kv_heads, s.head_dim))
     v = _part(qkv, (t, s.kv_heads, s.head_dim))
+    if ctx.model.qk_norm:  # Qwen3: per-head RMSNorm of q and k, before rotary
+        from cosim.workload.norms import qk_norm
+
+        q, k = qk_norm(b, q, k)
     if ctx.model.position is PositionKind.ROTARY and ctx.profile.rotary_chunk_cat:
         q = _rotary_chunk_cat(b, "rope_q", q, s.heads)
         k = _rotary_chunk_cat(b, "rope_k", k, s.kv_heads)

@@ -25,6 +25,7 @@ _ACTIVATIONS = {
 _ARCHITECTURES = {
     "LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral", "Qwen2ForCausalLM": "qwen2",
     "OPTForCausalLM": "opt", "GPT2LMHeadModel": "gpt2", "MixtralForCausalLM": "mixtral",
+    "Qwen3ForCausalLM": "qwen3", "Qwen3MoeForCausalLM": "qwen3_moe",
 }
 
 Reader = Callable[[Mapping[str, Any], "_Fields"], dict[str, Any]]
@@ -109,6 +110,72 @@ def _mixtral(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     return out
 
 
+def _full_attention_only(f: _Fields) -> None:
+    """Refuse sliding-window layers (Qwen3's use_sliding_window / layer_types): they change attention's work."""
+    if f.data.get("use_sliding_window") and f.data.get("sliding_window") is not None:
+        raise CosimInputError("sliding-window attention is not supported (every layer attends to its whole "
+                              "context)", file=f.file, field="use_sliding_window", allowed="false")
+    kinds = f.data.get("layer_types")
+    if kinds is not None and (not isinstance(kinds, list) or set(kinds) != {"full_attention"}):
+        raise CosimInputError(f"layer_types {kinds!r}: only full-attention layers are supported", file=f.file,
+                              field="layer_types", allowed="full_attention")
+
+
+def _qwen3(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
+    """Qwen3: Llama layout with explicit head_dim, q/k RMSNorm, attention_bias on all four projections."""
+    _full_attention_only(f)
+    out = _llama_like(f, "qwen3")
+    out["o_bias"] = out["qkv_bias"]  # transformers Qwen3Attention: q, k, v and o_proj all take attention_bias
+    out["qk_norm"] = True  # Qwen3Attention: q_norm / k_norm (RMSNorm over head_dim) before rotary
+    return out
+
+
+def _qwen3_dense_prefix(f: _Fields, experts: Any) -> int:
+    """Qwen3-MoE's dense layers (mlp_only_layers, decoder_sparse_step) as a count of leading layers.
+
+    transformers Qwen3MoeDecoderLayer: layer i is sparse iff i is not in mlp_only_layers, num_experts > 0 and
+    (i + 1) % decoder_sparse_step == 0. cosim builds dense layers first, so other patterns are refused.
+    """
+    layers = f.data.get("num_hidden_layers")
+    step = f.data.get("decoder_sparse_step", 1) or 1
+    only = f.data.get("mlp_only_layers") or []
+    if not (isinstance(layers, int) and isinstance(step, int) and step > 0 and isinstance(only, list)
+            and all(isinstance(i, int) for i in only)):
+        raise CosimInputError("decoder_sparse_step must be a positive integer and mlp_only_layers a list of layer "
+                              "indices", file=f.file, field="decoder_sparse_step")
+    if not (isinstance(experts, int) and experts > 0):
+        return layers  # no experts: every layer is dense
+    dense = [i for i in range(layers) if i in only or (i + 1) % step]
+    if dense != list(range(len(dense))):
+        field = "mlp_only_layers" if only else "decoder_sparse_step"
+        raise CosimInputError(f"dense layers {dense[:8]}{'...' if len(dense) > 8 else ''} are not the leading "
+                              "layers; only a prefix of dense layers is supported", file=f.file, field=field,
+                              allowed="decoder_sparse_step 1 and mlp_only_layers [0, 1, ..., k-1]")
+    return len(dense)
+
+
+def _qwen3_moe(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
+    """Qwen3-MoE: Qwen3 attention; routed experts (no shared expert), dense layers use intermediate_size.
+
+    ``norm_topk_prob`` only decides whether the router renormalizes its top-k weights, inside the routing
+    kernel (vLLM's topk_softmax ``renormalize``): no operator changes, so either value is accepted.
+    """
+    if data.get("shared_expert_intermediate_size"):
+        raise CosimInputError("a shared expert is not supported by the qwen3_moe reader", file=f.file,
+                              field="shared_expert_intermediate_size", allowed="absent or 0")
+    out = _qwen3(data, f)
+    out["family"] = "qwen3_moe"
+    experts = f.get("num_experts", "num_experts", nested="moe")
+    first_dense = _qwen3_dense_prefix(f, experts)
+    out["moe"] = None if first_dense == out["num_layers"] else {
+        "num_experts": experts,
+        "top_k": f.get("top_k", "num_experts_per_tok", nested="moe"),
+        "expert_intermediate_size": f.get("expert_intermediate_size", "moe_intermediate_size", nested="moe"),
+        "first_dense_layers": first_dense,
+    }
+    return out
+
+
 def _opt(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     hidden = f.get("hidden_size", "hidden_size")
     proj = data.get("word_embed_proj_dim", hidden)
@@ -153,7 +220,8 @@ def _gpt2(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
 
 
 READERS: dict[str, Reader] = {
-    "llama": _llama, "mistral": _mistral, "qwen2": _qwen2, "mixtral": _mixtral, "opt": _opt, "gpt2": _gpt2,
+    "llama": _llama, "mistral": _mistral, "qwen2": _qwen2, "qwen3": _qwen3, "qwen3_moe": _qwen3_moe,
+    "mixtral": _mixtral, "opt": _opt, "gpt2": _gpt2,
 }
 
 

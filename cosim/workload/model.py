@@ -19,6 +19,8 @@ class Family(StrEnum):
     LLAMA = "llama"
     MISTRAL = "mistral"
     QWEN2 = "qwen2"
+    QWEN3 = "qwen3"
+    QWEN3_MOE = "qwen3_moe"
     OPT = "opt"
     GPT2 = "gpt2"
     GPT3 = "gpt3"
@@ -97,6 +99,7 @@ class ModelConfig(StrictModel):
     qkv_bias: bool = False
     o_bias: bool = False  # bias on the attention output projection (OPT, GPT); Qwen2 has qkv bias only
     mlp_bias: bool = False
+    qk_norm: bool = False  # RMSNorm over head_dim on every q and k head before rotary (Qwen3)
     moe: MoEConfig | None = None
     dtype: DTypeField = DType.BF16  # weights dtype of the release
     source: str = ""  # where the numbers came from
@@ -170,6 +173,8 @@ class ModelConfig(StrictModel):
             params += self.q_size + 2 * self.kv_size
         if self.o_bias:
             params += d
+        if self.qk_norm:  # one head_dim weight vector each for q_norm and k_norm, shared by all heads
+            params += 2 * self.head_size
         return params
 
     def _ffn_parameters(self, ffn: int) -> int:
