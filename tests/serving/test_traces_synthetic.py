@@ -141,6 +141,7 @@ def test_rescale_needs_a_time_span():
     ({"requests": 0}, "requests"),
     ({"requests": True}, "requests"),
     ({"max_context": 1}, "max_context"),
+    ({"seed": -1}, "seed"),
 ])
 def test_bad_arguments_name_their_field(kwargs, field):
     with pytest.raises(CosimInputError) as info:

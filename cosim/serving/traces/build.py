@@ -1,4 +1,4 @@
-"""Traces built from columns and changed as a whole: re-timed, cut to a context limit, cut to N requests.
+"""Traces built from columns and changed as a whole: re-timed or cut to a context limit.
 
 Traces are immutable; each helper returns a new one and keeps the request ids, so a request can be
 followed from the file through re-timing to the simulator's metrics.
@@ -33,10 +33,6 @@ def ids(trace: Trace) -> np.ndarray:
 def retime(trace: Trace, arrival_s: np.ndarray, name: str | None = None) -> Trace:
     """New arrival times, given in the trace's current (arrival) order."""
     return make_trace(name or trace.name, arrival_s, trace.prompt_tokens, trace.output_tokens, ids(trace))
-
-
-def head(trace: Trace, requests: int) -> Trace:
-    return Trace(trace.name, trace.requests[:requests])
 
 
 def clip_to_context(prompt_tokens: np.ndarray, output_tokens: np.ndarray, max_context: int

@@ -25,7 +25,13 @@ from cosim.serving.request import Trace
 from cosim.serving.traces import arrivals
 from cosim.serving.traces.build import clip_trace, retime
 from cosim.serving.traces.readers import read_trace
-from cosim.serving.traces.synthetic import DEFAULT_REQUESTS, DISTRIBUTIONS, check_requests, synthetic_trace
+from cosim.serving.traces.synthetic import (
+    DEFAULT_REQUESTS,
+    DISTRIBUTIONS,
+    check_requests,
+    check_seed,
+    synthetic_trace,
+)
 
 
 def load_trace(source: str | Path, *, format: str = "auto", requests: int | None = None,
@@ -34,6 +40,7 @@ def load_trace(source: str | Path, *, format: str = "auto", requests: int | None
     """A :class:`Trace` from a file or a named length distribution (see the module docstring)."""
     if requests is not None:
         requests = check_requests(requests)
+    seed = check_seed(seed)
     if arrival is not None and arrival not in arrivals.ARRIVALS:
         raise CosimInputError(f"unknown arrival process {arrival!r}", field="arrival", allowed=arrivals.ARRIVALS)
     if is_distribution(source, format):

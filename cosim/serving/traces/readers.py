@@ -34,10 +34,10 @@ def detect_format(path: str | Path, text: str | None = None) -> TraceFormat:
         if fmt.container == container and fmt.matches(keys):
             return fmt
     shown = ", ".join(sorted(keys))[:120]
-    described = "; ".join(f"{f.name}: {', '.join(f.required)}" for f in map(FORMATS.get, DETECTION_ORDER))
-    raise CosimInputError(f"cannot tell the {container} trace layout from its columns ({shown}); give format= "
-                          f"one of the formats, which need the columns {described}", file=path, field="format",
-                          allowed=FORMATS.names())
+    described = "; ".join(f"{f.name} needs {', '.join(f.required)}" for f in map(FORMATS.get, DETECTION_ORDER)
+                          if f.container == container)
+    raise CosimInputError(f"cannot tell the {container} trace layout from its columns ({shown}): {described}",
+                          file=path, field="format", allowed=FORMATS.names())
 
 
 def read_trace(path: str | Path, format: str = "auto", *, limit: int | None = None,

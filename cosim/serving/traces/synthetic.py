@@ -97,6 +97,12 @@ def check_requests(requests: object) -> int:
     return int(requests)
 
 
+def check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise CosimInputError(f"must be a whole number >= 0, got {seed!r}", field="seed")
+    return int(seed)
+
+
 def synthetic_trace(distribution: str, requests: int = DEFAULT_REQUESTS, *, arrival: str = "offline",
                     rate: float | None = None, cv: float | None = None, seed: int = 0,
                     max_context: int | None = None) -> Trace:
@@ -107,7 +113,7 @@ def synthetic_trace(distribution: str, requests: int = DEFAULT_REQUESTS, *, arri
     """
     dist = DISTRIBUTIONS.get(distribution)
     n = check_requests(requests)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))
     prompt, output = dist.sample(n, rng, max_context)
     if arrival == "offline":
         if rate is not None or cv is not None:
