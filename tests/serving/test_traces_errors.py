@@ -35,6 +35,7 @@ CASES = [  # (file name, text, format, line, column or None, words the message m
     ("half.csv", f"{PLAIN_HEADER}\n0,12.5,1\n", "csv", 2, "prompt_tokens", "whole number"),
     ("nan.csv", f"{PLAIN_HEADER}\nnan,1,1\n", "csv", 2, "arrival_s", "finite"),
     ("early.csv", f"{PLAIN_HEADER}\n-0.5,1,1\n", "csv", 2, "arrival_s", ">= 0"),
+    ("bigid.csv", f"id,{PLAIN_HEADER}\n{'9' * 30},0,1,1\n", "csv", 2, "id", "2**63"),
     ("dup.csv", f"id,{PLAIN_HEADER}\n7,0,1,1\n7,1,1,1\n", "csv", 3, "id", "already used"),
     ("key.jsonl", '{"arrival_s": 0, "prompt_tokens": 1, "output_tokens": 1, "prompt": 3}\n', "jsonl", 1, "prompt",
      "unknown column"),

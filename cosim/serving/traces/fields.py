@@ -62,6 +62,14 @@ def parse_tokens(value: object, file: str, line: int, column: str, *, why: str) 
     return number
 
 
+def parse_id(value: object, file: str, line: int, column: str) -> int:
+    """A request id: a whole number in 0 .. 2**63 - 1 (it is stored as int64)."""
+    number = parse_int(value, file, line, column)
+    if not 0 <= number < 2**63:
+        raise field_error(file, line, column, f"must be a whole number in 0 .. 2**63 - 1, got {_show(value)}")
+    return number
+
+
 def parse_int(value: object, file: str, line: int, column: str) -> int:
     """Any whole number (ids, type codes)."""
     number = _number(value, file, line, column)

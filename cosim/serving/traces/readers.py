@@ -14,7 +14,7 @@ import numpy as np
 from cosim.errors import CosimInputError
 from cosim.serving.request import Trace
 from cosim.serving.traces.build import make_trace
-from cosim.serving.traces.fields import field_error, parse_datetime_us, parse_int, parse_seconds, parse_tokens
+from cosim.serving.traces.fields import field_error, parse_datetime_us, parse_id, parse_seconds, parse_tokens
 from cosim.serving.traces.formats import DETECTION_ORDER, FORMATS, TraceFormat
 from cosim.serving.traces.records import container_of, csv_header, first_keys, read_text, records
 
@@ -48,6 +48,8 @@ def read_trace(path: str | Path, format: str = "auto", *, limit: int | None = No
     timestamp earlier than the one before it an error naming its line; without it the trace is sorted.
     """
     path = Path(path)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise CosimInputError(f"must be a whole number of requests >= 1, got {limit!r}", field="requests")
     text = read_text(path)
     fmt = detect_format(path, text) if format == "auto" else FORMATS.get(format, file=str(path))
     if fmt.container == "csv":
@@ -78,7 +80,7 @@ def read_trace(path: str | Path, format: str = "auto", *, limit: int | None = No
         prompt.append(parse_tokens(record.get(fmt.prompt), file, number, fmt.prompt, why=PROMPT_WHY))
         output.append(parse_tokens(record.get(fmt.output), file, number, fmt.output, why=OUTPUT_WHY))
         if has_ids:
-            rid = parse_int(record.get(fmt.id_column), file, number, str(fmt.id_column))
+            rid = parse_id(record.get(fmt.id_column), file, number, str(fmt.id_column))
             if rid in seen_ids:
                 raise field_error(file, number, str(fmt.id_column), f"id {rid} already used on line {seen_ids[rid]}")
             seen_ids[rid] = number
