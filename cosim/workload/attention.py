@@ -116,18 +116,27 @@ def _rows(t: TensorAccess, rows: int) -> TensorAccess:
     return t if rows == t.shape[0] else _part(t, (rows, *t.shape[1:]))
 
 
+def attend_part(b: GraphBuilder, step: Step, part: str, q: TensorAccess | None = None, k: TensorAccess | None = None,
+                v: TensorAccess | None = None) -> TensorAccess:
+    """KV-cache writes and attention of one part; q, k, v default to fresh query/key/value activations."""
+    s, rows = b.ctx.shard, step.tokens
+    q = q if q is not None else b.act("q", (rows, s.heads, s.head_dim))
+    k = k if k is not None else b.act("k", (rows, s.kv_heads, s.head_dim))
+    v = v if v is not None else b.act("v", (rows, s.kv_heads, s.head_dim))
+    attrs = {"q_lens": step.q_lens, "kv_lens": step.kv_lens}
+    if part:
+        attrs["phase"] = step.phase
+    with b.part(part):
+        _write_kv(b, _rows(k, rows), _rows(v, rows), step, attrs)
+        return _attention(b, _rows(q, rows), step, attrs)
+
+
 def _attend(b: GraphBuilder, q: TensorAccess, k: TensorAccess, v: TensorAccess) -> TensorAccess:
     """KV-cache writes and attention of every part of the step (see :func:`attention_parts`)."""
     parts = attention_parts(b.ctx.step, b.ctx.profile)
     out = q
     for part, step in parts:
-        attrs = {"q_lens": step.q_lens, "kv_lens": step.kv_lens}
-        if part:
-            attrs["phase"] = step.phase
-        rows = step.tokens
-        with b.part(part):
-            _write_kv(b, _rows(k, rows), _rows(v, rows), step, attrs)
-            out = _attention(b, _rows(q, rows), step, attrs)
+        out = attend_part(b, step, part, q, k, v)
     if len(parts) > 1:  # the o_proj reads the parts' outputs as one tensor
         return _part(out, (b.ctx.tokens, out.shape[1]))
     return out

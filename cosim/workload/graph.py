@@ -15,6 +15,7 @@ import networkx as nx
 import numpy as np
 
 from cosim.errors import CosimInputError
+from cosim.workload.attention import attend_part
 from cosim.workload.builder import BuildContext, GraphBuilder
 from cosim.workload.dtypes import DType
 from cosim.workload.embedding import embed, head
@@ -71,32 +72,17 @@ def build_step_graph(model: ModelConfig | str | Path, step: Step, *, context: in
                      fusion: Fusion | str = "fused", attention: AttentionImpl | str = "flash", tp: int = 1,
                      logits: Logits | str | None = None) -> nx.DiGraph:
     """The graph of an already validated :class:`~cosim.workload.step.Step`."""
-    config = load_model(model)
-    act = DType.parse(dtype, field="dtype")
-    weights = DType.parse(weight_dtype, field="weight_dtype") if weight_dtype is not None else act
-    k_dtype, v_dtype = _kv_dtypes(kv_dtype, act)
-    fusion = Fusion.parse(fusion)
-    profile = PROFILES[fusion]
-    if logits is not None:
-        logits = Logits.parse(logits)
-    elif step.is_mixed:
-        logits = Logits.LAST
-    else:
-        logits = profile.default_logits
-    ctx = BuildContext(model=config, step=step, shard=shard_model(config, tp), profile=profile,
-                       attention=AttentionImpl.parse(attention), logits=logits,
-                       dtype=act, weight_dtype=weights, k_dtype=k_dtype, v_dtype=v_dtype)
+    ctx = _context(model, step, dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
+                   attention=attention, tp=tp, logits=logits)
+    config, act, weights, k_dtype, v_dtype, fusion = (ctx.model, ctx.dtype, ctx.weight_dtype, ctx.k_dtype,
+                                                      ctx.v_dtype, Fusion.parse(fusion))
     b = GraphBuilder(ctx)
 
     x = embed(b)
     residual = None
-    blocks = [("dense", config.num_dense_layers, False), ("decoder", config.num_moe_layers, True)]
-    if config.moe is None:
-        blocks = [("decoder", config.num_layers, False)]
-    for name, layers, is_moe in blocks:
-        if layers:
-            with b.block(name, layers):
-                x, residual = decoder_layer(b, x, residual, moe=is_moe)
+    for name, layers, is_moe in _blocks(config):
+        with b.block(name, layers):
+            x, residual = decoder_layer(b, x, residual, moe=is_moe)
     head(b, x, residual)
 
     if context is None:
@@ -110,6 +96,48 @@ def build_step_graph(model: ModelConfig | str | Path, step: Step, *, context: in
         activation_peak_bytes=_activation_peak_bytes(g, step.tokens * config.hidden_size * act.bytes),
     )
     return g
+
+
+def _context(model: ModelConfig | str | Path, step: Step, *, dtype: DType | str, weight_dtype: DType | str | None,
+             kv_dtype: KvDType, fusion: Fusion | str, attention: AttentionImpl | str, tp: int,
+             logits: Logits | str | None) -> BuildContext:
+    config = load_model(model)
+    act = DType.parse(dtype, field="dtype")
+    weights = DType.parse(weight_dtype, field="weight_dtype") if weight_dtype is not None else act
+    k_dtype, v_dtype = _kv_dtypes(kv_dtype, act)
+    profile = PROFILES[Fusion.parse(fusion)]
+    if logits is not None:
+        logits = Logits.parse(logits)
+    elif step.is_mixed:
+        logits = Logits.LAST
+    else:
+        logits = profile.default_logits
+    return BuildContext(model=config, step=step, shard=shard_model(config, tp), profile=profile,
+                        attention=AttentionImpl.parse(attention), logits=logits,
+                        dtype=act, weight_dtype=weights, k_dtype=k_dtype, v_dtype=v_dtype)
+
+
+def _blocks(config: ModelConfig) -> list[tuple[str, int, bool]]:
+    """(block name, layers, is MoE) of the decoder stack, in order."""
+    if config.moe is None:
+        return [("decoder", config.num_layers, False)]
+    blocks = [("dense", config.num_dense_layers, False), ("decoder", config.num_moe_layers, True)]
+    return [b for b in blocks if b[1]]
+
+
+def part_operators(model: ModelConfig | str | Path, part: Step, name: str, *, dtype: DType | str = "bf16",
+                   weight_dtype: DType | str | None = None, kv_dtype: KvDType = None, fusion: Fusion | str = "fused",
+                   attention: AttentionImpl | str = "flash", tp: int = 1) -> list[Operator]:
+    """The KV-write and attention operators one attention part (``name``: "" for a whole step, else as
+    :func:`cosim.workload.attention.attention_parts` names it) adds in every block: the same operators
+    :func:`build_step_graph` makes, without the rest of the graph (the fast iteration path rescores them)."""
+    ctx = _context(model, part, dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
+                   attention=attention, tp=tp, logits=None)
+    b = GraphBuilder(ctx)
+    for block, layers, _ in _blocks(ctx.model):
+        with b.block(block, layers):
+            attend_part(b, part, name)
+    return [op for _, op in b.graph.nodes(data="op")]
 
 
 def _activation_peak_bytes(g: nx.DiGraph, residual_bytes: float) -> float:

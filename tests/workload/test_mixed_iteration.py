@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cosim.engine import predict, predict_graph
 from cosim.errors import CosimInputError
-from cosim.perf import predict, predict_graph
 from cosim.workload import OpKind, Phase, build_graph, build_iteration_graph, totals
 from cosim.workload.step import step_from_slices
 

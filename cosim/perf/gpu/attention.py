@@ -85,6 +85,14 @@ def swapped_layout_copies_s(gpu: GpuView, kernel: AttentionKernel | str, *, batc
     return SWAP_LAYOUT_COPIES * float(copy.latency_s)
 
 
+def decode_split_limit(gpu: GpuView, kernel: AttentionKernel | str, *, units: int, group: int) -> int:
+    """Most KV splits a decode launch may use: 1 when its CTAs already fill the SMs (FlashAttention-2), or for
+    MHA on vLLM's FA2 varlen path (Ampere: splits only GQA decode)."""
+    no_split = units >= SPLIT_FILL_TARGET * gpu.sm_count or (
+        gpu.arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
+    return 1 if no_split else min(gpu.arch.max_kv_splits, gpu.sm_count)
+
+
 def decode_attention_time(
     gpu: GpuView,
     *,
@@ -116,9 +124,7 @@ def decode_attention_time(
     n_blocks = -(-kv_len // block_n)
     # FlashAttention-2 splits only when the CTAs do not fill the SMs; its split count aims at the
     # fastest whole-wave fill, which we take as the best of the candidate counts (keeps time monotone)
-    no_split = units >= SPLIT_FILL_TARGET * gpu.sm_count or (
-        arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
-    limit = 1 if no_split else min(arch.max_kv_splits, gpu.sm_count)
+    limit = decode_split_limit(gpu, kernel, units=units, group=group)
     splits = np.arange(1, limit + 1, dtype=float)
     ctas = units * splits
     waves = np.ceil(ctas / gpu.sm_count)

@@ -16,10 +16,10 @@ import numpy as np
 
 from cosim.perf.gpu.arch import decode_block_n
 from cosim.perf.gpu.attention import (
-    SPLIT_FILL_TARGET,
     AttentionKernel,
     attention_efficiency,
     causal_key_visits,
+    decode_split_limit,
     swapped_layout_copies_s,
 )
 from cosim.perf.gpu.device import GpuView, overlap_sum
@@ -56,9 +56,7 @@ def decode_attention_varlen_time(
     units = batch * per_request
     block_n = decode_block_n(head_dim)
     n_blocks_max = -(-int(kv_lens.max()) // block_n)
-    no_split = units >= SPLIT_FILL_TARGET * gpu.sm_count or (
-        arch.serving_splits_only_gqa and group == 1 and AttentionKernel.parse(kernel) is AttentionKernel.SERVING)
-    limit = 1 if no_split else min(arch.max_kv_splits, gpu.sm_count)
+    limit = decode_split_limit(gpu, kernel, units=units, group=group)
     sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
     per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
     kv_total = 2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes

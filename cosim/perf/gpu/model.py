@@ -20,7 +20,12 @@ from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
 from cosim.perf.collective import network_op_timing
-from cosim.perf.gpu.attention import AttentionKernel, decode_attention_time, prefill_attention_time
+from cosim.perf.gpu.attention import (
+    AttentionKernel,
+    decode_attention_time,
+    decode_split_limit,
+    prefill_attention_time,
+)
 from cosim.perf.gpu.attention_varlen import decode_attention_varlen_time, prefill_attention_varlen_time
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.gemm import KernelTime, gemm_time
@@ -76,6 +81,14 @@ def unequal_lengths(op: Operator) -> tuple[np.ndarray, np.ndarray] | None:
     if (q == q[0]).all() and (kv == kv[0]).all():
         return None
     return q, kv
+
+
+def decode_splits_keys(op: Operator, gpu: GpuView) -> bool:
+    """Whether a fused decode attention operator may split its keys over several CTAs on this GPU."""
+    s = op.shape
+    group = int(s["heads"]) // int(s["kv_heads"])
+    units = int(s["batch"]) * int(s["kv_heads"]) * -(-group // gpu.arch.decode_block_m)
+    return decode_split_limit(gpu, attention_kernel_of(op), units=units, group=group) > 1
 
 
 def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
@@ -163,6 +176,9 @@ CACHE_SIZE = 65536
 _CACHE: dict[tuple, OpTiming] = {}
 
 
+LENGTH_ATTRS = ("q_lens", "kv_lens")
+
+
 def _attr_key(value: Any) -> object:
     """A hashable stand-in for an attribute (per-request length arrays by content: repr elides long arrays)."""
     if isinstance(value, np.ndarray):
@@ -172,7 +188,9 @@ def _attr_key(value: Any) -> object:
 
 def _op_key(op: Operator) -> tuple:
     """What a kernel's time depends on (not its name, repeat or place in the graph)."""
-    attrs = tuple(sorted((k, _attr_key(v)) for k, v in op.attrs.items()))
+    # per-request lengths matter to attention kernels only (a KV write streams its bytes, whatever the lengths)
+    attrs = tuple(sorted((k, _attr_key(v)) for k, v in op.attrs.items()
+                         if op.kind.is_attention or k not in LENGTH_ATTRS))
     tensors = tuple((t.cls, t.dtype, t.bytes) for t in (*op.reads, *op.writes))
     return op.kind, op.dtype, op.flops, tuple(sorted(op.shape.items())), tensors, attrs
 

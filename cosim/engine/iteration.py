@@ -1,0 +1,259 @@
+"""The fast iteration-time path a serving run calls 10^5-10^6 times: the step predictor, taken apart.
+
+One iteration's time is the sum of its schedule rows (sequential schedule). The rows fall in two groups:
+
+* **dense rows** (GEMMs, norms, the lm_head, collectives and the transfers between them) depend only on the
+  iteration's token count, its request count and its phase: cached per ``(tokens, requests, phase)``,
+  computed once from the full ``predict`` of the first iteration with that key;
+* **attention rows** (each part's KV writes and attention, see ``cosim.workload.attention.attention_parts``)
+  depend on every request's length. Their operators are rebuilt for each iteration by the workload builder
+  itself and scored by the placed device's cost model; their transfers (queries to a PIM device, outputs
+  back, prefix K/V from its home) are affine in the part's query and key totals, so their time is cached
+  per part as that affine function, fitted exactly on three reference predicts.
+
+Decode-only runs (``decode_run_s``) add one key per request per step. Where the attention is a flash kernel
+on a GPU that does not split the keys (batches that fill the SMs, or MHA on vLLM's Ampere path), its time
+is affine in the step number within waves of fixed composition, so a run of steps is evaluated in one
+vectorized expression; elsewhere (split-KV decode, PIM attention) the steps are evaluated one by one with
+the same per-iteration path. Both equal :meth:`IterationModel.iteration_s` step by step (tested), which
+equals the full ``predict`` of the same batch (tested on random batches).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
+from cosim.hardware.caps import DeviceKind
+from cosim.mapping.mapping import Mapping
+from cosim.mapping.placement import share_factor, slot_count
+from cosim.perf.base import cost_model_for
+from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
+from cosim.perf.gpu.model import decode_splits_keys
+from cosim.schedule.plan import RowKind, plan_step
+from cosim.schedule.sequential import TimedRow, time_rows
+from cosim.workload.attention import attention_parts
+from cosim.workload.fusion import PROFILES, Fusion
+from cosim.workload.graph import build_step_graph, part_operators
+from cosim.workload.model import ModelConfig
+from cosim.workload.ops import Operator, OpKind, Phase
+from cosim.workload.presets import load_model
+from cosim.workload.step import Step, slice_phase
+
+
+def _is_part_op(op: Operator | None) -> bool:
+    return op is not None and "q_lens" in op.attrs
+
+
+def _group_rows(timed: list[TimedRow]) -> tuple[list[TimedRow], list[TimedRow], list[TimedRow]]:
+    """(dense rows, attention-part operator rows, attention-part transfer rows)."""
+    part_ops = {t.plan.name for t in timed if t.plan.kind is RowKind.OPERATOR and _is_part_op(t.plan.op)}
+    dense, ops, transfers = [], [], []
+    for t in timed:
+        if t.plan.name in part_ops:
+            ops.append(t)
+        elif t.plan.kind is RowKind.TRANSFER and (t.plan.src in part_ops or t.plan.dst in part_ops):
+            transfers.append(t)
+        else:
+            dense.append(t)
+    return dense, ops, transfers
+
+
+def _total(rows: list[TimedRow]) -> float:
+    return float(sum(t.result.total_s for t in rows))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where one attention-part operator runs and how it is scored (from the reference predict)."""
+
+    device: str
+    caps: Any
+    spec: Any
+    model: Any
+    share: float
+
+
+class IterationModel:
+    """Iteration times of one model on one system under one mapping (an ``IterationTimer``)."""
+
+    def __init__(self, model: ModelConfig | str | Path, hw: Any, *, tp: int = 1,
+                 mapping: Mapping | str | Path | None = None, cost_model: str | None = None, dtype: str = "bf16",
+                 weight_dtype: str | None = None, kv_dtype: str | None = None, fusion: str = "fused",
+                 attention: str = "flash",
+                 gpu_memory_utilization: float = 0.9, max_batched_tokens: int = 8192) -> None:
+        self.config = load_model(model)
+        self.system = resolve_system(hw)
+        self.mapping = mapping
+        self.cost_model = cost_model
+        self.options = dict(dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
+                            attention=attention, tp=tp)
+        self.gpu_memory_utilization = gpu_memory_utilization
+        self.max_batched_tokens = max_batched_tokens
+        self._dense: dict[tuple[int, int, Phase], float] = {}
+        self._transfers: dict[tuple, tuple[float, float, float]] = {}
+        self._placed: dict[tuple, _Placed] = {}
+        self._bound: dict[Phase, Mapping] = {}
+        self._capacity: int | None = None
+
+    # ----- the full path (the reference every cache is filled from) -----
+    def step(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> Step:
+        q, kv = np.asarray(q_lens, dtype=np.int64), np.asarray(kv_lens, dtype=np.int64)
+        return Step(slice_phase(q, kv), q, kv)
+
+    def _timed(self, step: Step) -> tuple[Any, list[TimedRow]]:
+        graph = build_step_graph(self.config, step, **self.options)
+        placement, _ = place_and_validate(graph, self.system, self.mapping)
+        timed = time_rows(plan_step(graph, self.system, placement), self.system, cost_model=self.cost_model)
+        return graph, timed
+
+    def predict_s(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> float:
+        """The full predictor's time of this iteration (no caches): what :meth:`iteration_s` must equal."""
+        return _total(self._timed(self.step(q_lens, kv_lens))[1])
+
+    # ----- the fast path -----
+    def iteration_s(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> float:
+        step = self.step(q_lens, kv_lens)
+        total = self._dense_s(step)
+        for name, part in attention_parts(step, self._profile()):
+            total += self._part_s(name, part, step.phase)
+        return total
+
+    def decode_run_s(self, kv_lens: np.ndarray, steps: int) -> np.ndarray:
+        kv_lens = np.asarray(kv_lens, dtype=np.int64)
+        ones = np.ones(kv_lens.size, dtype=np.int64)
+        if steps > 2:
+            closed = self._decode_run_closed_form(ones, kv_lens, steps)
+            if closed is not None:
+                return closed
+        return np.array([self.iteration_s(ones, kv_lens + i) for i in range(steps)], dtype=float)
+
+    def _decode_run_closed_form(self, ones: np.ndarray, kv_lens: np.ndarray, steps: int) -> np.ndarray | None:
+        """Step times of a decode run in one expression, or None where the attention is not affine per step.
+
+        A flash decode kernel that does not split its keys gives each CTA one request's keys, and adding a key
+        to every request keeps the CTAs' order, so its compute and memory terms grow by the same amount each
+        step; every other row of a decode iteration is the same each step (dense rows, KV writes) or affine in
+        the key count (transfers)."""
+        step0 = self.step(ones, kv_lens)
+        parts = attention_parts(step0, self._profile())
+        if len(parts) != 1:
+            return None
+        name, part = parts[0]
+        i = np.arange(steps, dtype=float)
+        total = np.full(steps, self._dense_s(step0))
+        later = self.step(ones, kv_lens + 1)
+        for op0, op1 in zip(part_operators(self.config, part, name, **self.options),
+                            part_operators(self.config, later, name, **self.options), strict=True):
+            placed = self._placement(step0.phase, op0)
+            t0 = placed.model.op_timing(op0, placed.caps, placed.spec)
+            t1 = placed.model.op_timing(op1, placed.caps, placed.spec)
+            scale = placed.share * op0.repeat
+            if t0.latency_s == t1.latency_s and op0.kind is not OpKind.FUSED_ATTENTION:
+                total += t0.latency_s * scale
+                continue
+            gpu = self._unsplit_flash_decode(op0, placed)
+            if gpu is None:
+                return None
+            compute = t0.compute_s + (t1.compute_s - t0.compute_s) * i
+            memory = t0.memory_s + (t1.memory_s - t0.memory_s) * i
+            rest = t0.latency_s - float(overlap_sum(gpu.attn_overlap, t0.compute_s, t0.memory_s))
+            total += (overlap_sum(gpu.attn_overlap, compute, memory) + rest) * scale
+        a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode", part.batch), part)
+        return total + a + b_q * part.tokens + b_kv * (part.kv_tokens + part.batch * i)
+
+    @staticmethod
+    def _unsplit_flash_decode(op: Operator, placed: _Placed) -> GpuView | None:
+        """The GPU view of a flash decode operator timed by the gpu-kernel model without KV splits, else None."""
+        if op.kind is not OpKind.FUSED_ATTENTION or placed.caps.kind is not DeviceKind.GPU:
+            return None
+        if placed.model.name != "gpu-kernel" or getattr(placed.spec, "sm_count", None) is None:
+            return None
+        gpu = gpu_view(placed.caps, placed.spec)
+        return None if decode_splits_keys(op, gpu) else gpu
+
+    def _profile(self):
+        return PROFILES[Fusion.parse(self.options["fusion"])]
+
+    def _dense_s(self, step: Step) -> float:
+        key = (step.tokens, step.batch, step.phase)
+        hit = self._dense.get(key)
+        if hit is None:
+            _, timed = self._timed(step)
+            hit = self._dense[key] = _total(_group_rows(timed)[0])
+        return hit
+
+    def _part_s(self, name: str, part: Step, phase: Phase) -> float:
+        decode = part.phase is Phase.DECODE
+        key = ("decode", part.batch) if decode else ("prefill", bool((part.kv_lens > part.q_lens).any()))
+        total = 0.0
+        for op in part_operators(self.config, part, name, **self.options):
+            placed = self._placement(phase, op)
+            t = placed.model.op_timing(op, placed.caps, placed.spec)
+            total += t.latency_s * placed.share * op.repeat
+        a, b_q, b_kv = self._transfer_coefficients((phase, *key), part)
+        return total + a + b_q * part.tokens + b_kv * part.kv_tokens
+
+    def _placement(self, phase: Phase, op: Operator) -> _Placed:
+        """Device, caps and cost model of a part operator, by the mapping the iteration's phase uses."""
+        pkey = (phase, op.name)
+        hit = self._placed.get(pkey)
+        if hit is None:
+            bound = self._bound.get(phase)
+            if bound is None:
+                bound = self._bound[phase] = resolve_mapping(self.mapping, self.system, phase).bind(self.system)
+            device = bound.device_of(op, phase)
+            caps = self.system.caps(device)
+            slot = self.system.devices[device]
+            model = cost_model_for(caps.kind, self.cost_model or getattr(slot, "cost_model", None))
+            share = share_factor(op.instances, slot_count(self.system, device))
+            hit = self._placed[pkey] = _Placed(device, caps, getattr(slot, "spec", None), model, share)
+        return hit
+
+    def _transfer_coefficients(self, key: tuple, part: Step) -> tuple[float, float, float]:
+        """Transfers of a part: ``a + b_q * query tokens + b_kv * keys``, exact for the row set of ``key``.
+
+        Fitted on the part alone as a whole iteration (its transfers are the same as inside a mixed one):
+        once as it is, once with one more cached key per request, once with one more new token."""
+        hit = self._transfers.get(key)
+        if hit is not None:
+            return hit
+        q, kv = part.q_lens, part.kv_lens
+
+        def transfers_s(q_lens: np.ndarray, kv_lens: np.ndarray) -> float:
+            return _total(_group_rows(self._timed(self.step(q_lens, kv_lens))[1])[2])
+
+        t0 = transfers_s(q, kv)
+        cached = bool((kv > q).any())
+        b_kv = (transfers_s(q, kv + 1) - t0) / q.size if cached else 0.0
+        grow = q > 1
+        b_q = (transfers_s(q + grow, kv + grow) - t0) / int(grow.sum()) - b_kv if grow.any() else 0.0
+        a = t0 - b_q * part.tokens - b_kv * part.kv_tokens
+        hit = self._transfers[key] = (a, b_q, b_kv)
+        return hit
+
+    # ----- capacity -----
+    def kv_capacity_tokens(self) -> int:
+        """KV entries the KV cache's home holds: GPU memory as vLLM sizes it (``gpu_memory_utilization`` of
+        the card minus weights and the activation peak of the largest batch), a PIM device's whole capacity."""
+        if self._capacity is None:
+            tokens = max(1, self.max_batched_tokens)
+            step = Step(Phase.PREFILL, np.array([tokens], dtype=np.int64), np.array([tokens], dtype=np.int64))
+            graph = build_step_graph(self.config, step, **self.options)
+            _, memory = place_and_validate(graph, self.system, self.mapping)
+            best = None
+            for use in memory:
+                if use.kv_cache_bytes <= 0:
+                    continue
+                per_token = use.kv_cache_bytes / tokens
+                kind = self.system.caps(use.device).kind
+                util = self.gpu_memory_utilization if kind in (DeviceKind.GPU, DeviceKind.NPU) else 1.0
+                free = util * use.capacity_bytes - use.weights_bytes - use.activation_bytes
+                fit = int(max(0.0, free) // per_token)
+                best = fit if best is None else min(best, fit)
+            self._capacity = best or 0
+        return self._capacity
