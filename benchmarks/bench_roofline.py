@@ -1,7 +1,7 @@
 """Throughput of the roofline paths: model x hardware points per second, single-threaded.
 
 Workload: llama2-7b decode, batch 16, context 4096, on h100-sxm (32 layers). Measures
-(a) the vectorized sweep (cosim.perf.vectorized) over 1e4, 1e5, 1e6 random hardware variants,
+(a) the vectorized sweep (cosim.engine.vectorized) over 1e4, 1e5, 1e6 random hardware variants,
 (b) the scalar path, one point per call: predict() end to end, and predict_graph() on a prebuilt graph,
 (c) GenZ (pip install genz-llm) decode modelling of the same model per point, when it is installed.
 Run: python benchmarks/bench_roofline.py [--quick]
@@ -20,11 +20,11 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from cosim.engine import predict  # noqa: E402
+from cosim.engine.predict import predict_graph  # noqa: E402
+from cosim.engine.vectorized import VectorizedStep  # noqa: E402
 from cosim.hardware import load_system  # noqa: E402
-from cosim.perf import predict  # noqa: E402
-from cosim.perf.predictor import predict_graph  # noqa: E402
-from cosim.perf.variants import system_with_overrides  # noqa: E402
-from cosim.perf.vectorized import VectorizedStep  # noqa: E402
+from cosim.hardware.variants import system_with_overrides  # noqa: E402
 from cosim.workload import build_graph  # noqa: E402
 
 MODEL, HW, BATCH, CONTEXT = "llama2-7b", "h100-sxm", 16, 4096

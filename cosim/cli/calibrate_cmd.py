@@ -6,7 +6,7 @@ import argparse
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from cosim.perf.gpu import calibrate
+    from cosim.validate import calibrate_gpu as calibrate
 
     p = sub.add_parser("calibrate", help="fit cost-model parameters on measured data",
                        description="Fit a cost model's physical parameters on the training split of the "
@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_gpu(args: argparse.Namespace) -> int:
-    from cosim.perf.gpu.calibrate import run
+    from cosim.validate.calibrate_gpu import run
 
     print(run(args.device, peer_root=args.peer_data, max_points=args.max_points))
     return 0

@@ -41,14 +41,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def run_gemm(args: argparse.Namespace) -> int:
-    from cosim.perf import predict_op_gemm
+    from cosim.engine import predict_op_gemm
 
     result = predict_op_gemm(args.hw, args.m, args.n, args.k, dtype=args.dtype, device=args.device)
     return _print(result, args.json)
 
 
 def run_attention(args: argparse.Namespace) -> int:
-    from cosim.perf import predict_op_attention
+    from cosim.engine import predict_op_attention
 
     result = predict_op_attention(args.hw, args.phase, args.batch, args.heads, args.kv_heads or args.heads,
                                   args.head_dim, args.context, dtype=args.dtype, device=args.device)

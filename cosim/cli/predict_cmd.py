@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosim.perf import predict
+    from cosim.engine import predict
 
     result = predict(args.model, args.hw, args.phase, args.batch, args.context, mapping=args.mapping,
                      cost_model=args.cost_model, strict=args.strict, **step_kwargs(args))

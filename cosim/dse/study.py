@@ -96,8 +96,8 @@ class StudyResult:
 
 def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
     """Predict every (system, context, batch) point; a bad point is recorded, not fatal."""
+    from cosim.engine import predict
     from cosim.hardware import load_system
-    from cosim.perf import predict
     from cosim.workload import load_model
 
     study = StudyResult(spec)
@@ -136,7 +136,7 @@ def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
 
 
 def _drm(spec: StudySpec, model, system, context: int, mapping, study: StudyResult):
-    from cosim.perf.drm import disaggregated_roofline
+    from cosim.dse.drm import disaggregated_roofline
 
     batches = spec.drm_batch or spec.batch
     try:

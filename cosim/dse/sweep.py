@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from cosim.engine.vectorized import VectorizedStep
 from cosim.errors import CosimInputError
-from cosim.perf.vectorized import VectorizedStep
 
 
 def grid(params: Mapping[str, Sequence[float] | np.ndarray]) -> dict[str, np.ndarray]:

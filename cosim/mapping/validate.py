@@ -14,6 +14,7 @@ import networkx as nx
 
 from cosim.errors import CapacityError
 from cosim.mapping.mapping import Mapping, tensor_class_of
+from cosim.mapping.memory import MemoryUse
 from cosim.mapping.placement import (
     Placement,
     check_support,
@@ -25,7 +26,6 @@ from cosim.mapping.placement import (
     slot_count,
     tensor_bytes,
 )
-from cosim.perf.result import MemoryUse
 from cosim.workload.ops import TensorClass
 
 GIB = 2.0**30

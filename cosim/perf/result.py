@@ -10,6 +10,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from cosim.mapping.memory import MemoryUse
+
+__all__ = ["BOUNDS", "TRANSFER_KIND", "MemoryUse", "OpResult", "StepResult"]
+
 BOUNDS = ("compute", "memory", "overhead", "network")
 TRANSFER_KIND = "transfer"
 """``OpResult.kind`` of a cross-device transfer row (the other rows carry an ``OpKind`` value)."""
@@ -51,29 +55,6 @@ class OpResult:
     def achieved_flops_per_s(self) -> float:
         """FLOP/s the device sustains while running this row (all the copies it runs back to back)."""
         return self.flops * self.share / self.latency_s if self.latency_s > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class MemoryUse:
-    """Bytes one device of a kind must hold, by class, against its capacity."""
-
-    device: str
-    weights_bytes: float
-    kv_cache_bytes: float
-    activation_bytes: float
-    capacity_bytes: float
-
-    @property
-    def total_bytes(self) -> float:
-        return self.weights_bytes + self.kv_cache_bytes + self.activation_bytes
-
-    @property
-    def fits(self) -> bool:
-        return self.total_bytes <= self.capacity_bytes
-
-    @property
-    def overflow_bytes(self) -> float:
-        return max(0.0, self.total_bytes - self.capacity_bytes)
 
 
 @dataclass

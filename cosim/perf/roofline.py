@@ -2,7 +2,7 @@
 
 time = max(FLOPs / achieved peak, bytes / achieved bandwidth) + per-op overhead. It ignores caches,
 tiling and wave quantization on purpose: it is the bound every detailed model must respect, and it is
-cheap enough to evaluate millions of hardware variants (see cosim.perf.vectorized).
+cheap enough to evaluate millions of hardware variants (see cosim.engine.vectorized).
 """
 
 from __future__ import annotations

@@ -1,20 +1,15 @@
-"""Single-kernel predictions (``cosim op gemm|attention``): a one-operator graph through predict.
+"""Single kernels as operators (a GEMM, one attention kernel) and the one-operator graph around them.
 
 The operators are built here rather than by the workload stage so that a kernel can be scored with
-any shape, independent of a model config.
+any shape, independent of a model config; ``cosim.engine.single_op`` predicts them end to end
+(``cosim op gemm|attention``), cost models and tests score them directly.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import networkx as nx
 
 from cosim.errors import CosimInputError
-from cosim.mapping.mapping import Mapping
-from cosim.mapping.schema import OpRule
-from cosim.perf.predictor import predict_graph, resolve_system
-from cosim.perf.result import OpResult
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import Operator, OpKind, Phase, TensorAccess, TensorClass
 
@@ -117,49 +112,3 @@ def single_op_graph(op: Operator, phase: Phase, batch: int, context: int) -> nx.
     )
     graph.add_node(op.name, op=op)
     return graph
-
-
-def predict_op(
-    hw: Any,
-    op: Operator,
-    *,
-    phase: Phase = Phase.DECODE,
-    batch: int = 1,
-    context: int = 0,
-    device: str | None = None,
-) -> OpResult:
-    system = resolve_system(hw)
-    if device is None:
-        compute = list(system.compute_devices())
-        device = compute[0] if compute else next(iter(system.devices))
-    elif device not in system.devices:
-        raise CosimInputError(
-            f"device {device!r} is not in system {system.name!r}",
-            field="device",
-            allowed=list(system.devices),
-        )
-    mapping = Mapping(name=f"all-on-{device}", op_rules=(OpRule(device=device),))
-    result = predict_graph(single_op_graph(op, phase, batch, context), system, mapping=mapping)
-    return next(r for r in result.ops if r.name == op.name)
-
-
-def predict_op_gemm(
-    hw: Any, m: int, n: int, k: int, dtype: str = "bf16", device: str | None = None
-) -> OpResult:
-    return predict_op(hw, gemm_operator(m, n, k, dtype), batch=m, device=device)
-
-
-def predict_op_attention(
-    hw: Any,
-    phase: str | Phase,
-    batch: int,
-    heads: int,
-    kv_heads: int,
-    head_dim: int,
-    context: int,
-    dtype: str = "bf16",
-    device: str | None = None,
-    kernel: str | None = None,
-) -> OpResult:
-    op = attention_operator(phase, batch, heads, kv_heads, head_dim, context, dtype, kernel)
-    return predict_op(hw, op, phase=Phase.parse(phase), batch=batch, context=context, device=device)

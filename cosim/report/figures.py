@@ -286,7 +286,7 @@ def drm_figure(
     at the largest batch the accelerator's memory holds, and the achievable system throughput as
     given by ``system_tokens_per_s`` (nan/None beyond capacity leaves a gap; when absent it is
     derived as min(FC, ATTN) up to Line-Cap, CHIME's Implication I). ``curves`` is a DRMCurves-like
-    object (cosim.perf.drm) or a dict with ``batch``, ``fc_tokens_per_s``, ``attn_tokens_per_s``,
+    object (cosim.dse.drm) or a dict with ``batch``, ``fc_tokens_per_s``, ``attn_tokens_per_s``,
     ``capacity_batch`` and optionally ``system_tokens_per_s``; or a list of those (e.g. one per
     context length), drawn in one color each. ``name``/``context``/``device`` label a single curve
     set; otherwise the objects' own attributes of those names are used when present.

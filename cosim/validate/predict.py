@@ -26,6 +26,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from cosim.engine.predict import predict_graph
 from cosim.errors import CosimInputError
 from cosim.hardware.system import System
 from cosim.mapping.mapping import Mapping as OpMapping
@@ -35,7 +36,6 @@ from cosim.perf.gpu.device import GpuView, gpu_view
 from cosim.perf.gpu.harness import Harness
 from cosim.perf.gpu.harness_times import kernel_time, without_launch_gaps
 from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR, GpuKernelModel
-from cosim.perf.predictor import predict_graph
 from cosim.perf.result import StepResult
 from cosim.perf.single_op import attention_operator, gemm_operator, single_op_graph
 from cosim.validate.datasets.registry import harness_of

@@ -7,10 +7,10 @@ import pytest
 from cosim_fakes import decoder_graph, gpu_pim_system
 
 from cosim.dse import grid, sweep, to_records
+from cosim.engine.predict import predict_graph
+from cosim.engine.vectorized import VectorizedStep
 from cosim.errors import CosimInputError
-from cosim.perf.predictor import predict_graph
-from cosim.perf.variants import system_with_overrides
-from cosim.perf.vectorized import VectorizedStep
+from cosim.hardware.variants import system_with_overrides
 
 
 def test_grid_is_cartesian_product():

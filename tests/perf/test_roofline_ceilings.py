@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from cosim.engine import predict
 from cosim.hardware import load_system
-from cosim.perf import predict
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit
 

@@ -317,7 +317,7 @@ def test_drm_accepts_json_style_dicts_with_gaps():
 
 
 def test_drm_reads_the_perf_stage_curves_class():
-    drm = pytest.importorskip("cosim.perf.drm", reason="cosim.perf.drm not available")
+    drm = pytest.importorskip("cosim.dse.drm", reason="cosim.dse.drm not available")
     d = make_drm(8192)
     curves = drm.DRMCurves(model="toy-7b", system="gpu+dimm", context=8192, tp=1, batch=d["batch"],
                            fc_tokens_per_s=d["fc_tokens_per_s"], attn_tokens_per_s=d["attn_tokens_per_s"],

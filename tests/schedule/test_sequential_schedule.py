@@ -7,11 +7,11 @@ from cosim_fakes import PCIE, decoder_graph, gpu_caps, gpu_pim_system, gpu_syste
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cosim.engine.predict import predict_graph
 from cosim.errors import CosimInputError
+from cosim.hardware.variants import system_with_overrides
 from cosim.mapping import default_mapping, load_mapping
 from cosim.perf.base import get_cost_model
-from cosim.perf.predictor import predict_graph
-from cosim.perf.variants import system_with_overrides
 from cosim.workload.ops import Phase, TensorClass
 
 ROOF = get_cost_model("roofline")

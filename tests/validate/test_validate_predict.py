@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cosim.engine import predict, predict_op_attention, predict_op_gemm
+from cosim.engine.predict import predict_graph
 from cosim.errors import CosimInputError
-from cosim.perf import predict, predict_op_attention, predict_op_gemm
-from cosim.perf.predictor import predict_graph
 from cosim.validate.kernels import KERNELS, kernel_operator
 from cosim.validate.measurement import Measurement
 from cosim.validate.predict import (

@@ -1,6 +1,6 @@
 """Detailed GPU kernel cost model ("gpu-kernel") and its calibration.
 
-Importing the package registers the model; ``cosim.perf.gpu.calibrate`` fits its parameters on
+Importing the package registers the model; ``cosim.validate.calibrate_gpu`` fits its parameters on
 measured kernels (``cosim calibrate gpu``).
 """
 

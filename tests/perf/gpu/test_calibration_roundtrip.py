@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gpu_toys import make_view
 
-from cosim.perf.gpu import calibrate as cal
+from cosim.validate import calibrate_gpu as cal
 
 TRUE = {"compute_efficiency": 0.72, "memory_efficiency": 0.81, "dram_latency_s": 1.7e-6, "overlap": 3.0}
 START = {"compute_efficiency": 0.5, "memory_efficiency": 0.5, "dram_latency_s": 4e-6, "overlap": 8.0}

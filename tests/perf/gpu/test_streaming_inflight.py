@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from cosim.hardware.gpu_kernel import KernelModelSpec
-from cosim.perf.gpu import calibrate as cal
 from cosim.perf.gpu.memory_bound import streaming_time
 from cosim.perf.gpu.model import stream_class
+from cosim.validate import calibrate_gpu as cal
 from cosim.validate.kernels import kernel_operator
 from cosim.workload.ops import Operator, OpKind
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from cosim.engine import predict
 from cosim.hardware import load_system
 from cosim.hardware.caps import DeviceKind
-from cosim.perf import predict
 from cosim.perf.base import DEFAULT_BY_KIND, get_cost_model
 from cosim.workload import build_graph
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from cosim_fakes import decoder_graph, gpu_pim_system, gpu_system
 
-from cosim.perf.drm import curves_from_builder
-from cosim.perf.predictor import predict_graph
+from cosim.dse.drm import curves_from_builder
+from cosim.engine.predict import predict_graph
 
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 

@@ -1,7 +1,9 @@
-"""predict(): one inference step of a model on a system, end to end (graph -> mapping -> schedule).
+"""predict(): one inference step of a model on a system, end to end (graph -> mapping -> cost -> schedule).
 
-Model, hardware and mapping may be objects or preset names / file paths, so the CLI, notebooks and
-sweeps all go through the same path.
+This is the step-predictor layer: it sits above the workload, hardware, mapping, cost-model (perf) and
+schedule stages and is the only place that strings them together, so none of those stages imports
+another one above it. Model, hardware and mapping may be objects or preset names / file paths, so the
+CLI, notebooks, studies and sweeps all go through the same path.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import networkx as nx
 
 from cosim.mapping.default import default_mapping
 from cosim.mapping.mapping import Mapping, load_mapping
+from cosim.mapping.memory import MemoryUse
 from cosim.mapping.placement import Placement, place
 from cosim.mapping.validate import GIB, validate_placement
-from cosim.perf.result import MemoryUse, StepResult
+from cosim.perf.result import StepResult
 from cosim.schedule.sequential import run_sequential
 from cosim.workload.ops import Phase
 

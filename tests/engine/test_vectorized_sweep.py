@@ -8,10 +8,10 @@ from cosim_fakes import decoder_graph, gpu_pim_system, gpu_system
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cosim.engine.predict import predict_graph
+from cosim.engine.vectorized import VectorizedStep
 from cosim.errors import CosimInputError
-from cosim.perf.predictor import predict_graph
-from cosim.perf.variants import system_with_overrides
-from cosim.perf.vectorized import VectorizedStep
+from cosim.hardware.variants import system_with_overrides
 
 scale = st.floats(0.05, 20.0)
 

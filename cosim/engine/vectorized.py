@@ -17,11 +17,11 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from cosim.engine.predict import place_and_validate, resolve_system
 from cosim.errors import CosimInputError
+from cosim.hardware.variants import DEVICE_PARAMS, LINK_PARAMS, check_params
 from cosim.mapping.mapping import Mapping as MappingRules
-from cosim.perf.predictor import place_and_validate, resolve_system
 from cosim.perf.result import BOUNDS
-from cosim.perf.variants import DEVICE_PARAMS, LINK_PARAMS, check_params
 from cosim.schedule.plan import RowKind, plan_step
 
 CHUNK_VARIANTS = 32768  # variants per block: keeps temporaries (rows x block) in cache-friendly sizes
@@ -146,7 +146,7 @@ class VectorizedStep:
     def evaluate(
         self, variants: Mapping[str, Mapping[str, Any]], *, with_bound: bool = True
     ) -> VariantResults:
-        """``variants``: {device: {param: array}} (params in cosim.perf.variants.DEVICE_PARAMS) and
+        """``variants``: {device: {param: array}} (params in cosim.hardware.variants.DEVICE_PARAMS) and
         {link: {param: array}} (LINK_PARAMS); scalars broadcast, omitted parameters keep base values."""
         for name, params in variants.items():
             if name in self.devices:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from cosim_fakes import gpu_pim_system, gpu_system
 
+from cosim.engine import predict_op_attention, predict_op_gemm
 from cosim.errors import CosimInputError
-from cosim.perf import predict_op_attention, predict_op_gemm
 
 
 def test_gemm_compute_bound_matches_hand_roofline():

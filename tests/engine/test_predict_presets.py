@@ -17,11 +17,12 @@ if not hasattr(workload, "build_graph") or not hasattr(hardware, "load_system"):
 if not (REPO_ROOT / "hw" / "gpu+l3.yaml").exists() or not (REPO_ROOT / "workloads" / "llama2-7b.yaml").exists():
     pytest.skip("presets not shipped yet", allow_module_level=True)
 
-from cosim.perf import disaggregated_roofline, predict, predict_op_gemm  # noqa: E402
+from cosim.dse.drm import disaggregated_roofline  # noqa: E402
+from cosim.engine import predict, predict_op_gemm  # noqa: E402
+from cosim.engine.predict import predict_graph  # noqa: E402
+from cosim.engine.vectorized import VectorizedStep  # noqa: E402
+from cosim.hardware.variants import system_with_overrides  # noqa: E402
 from cosim.perf.base import get_cost_model  # noqa: E402
-from cosim.perf.predictor import predict_graph  # noqa: E402
-from cosim.perf.variants import system_with_overrides  # noqa: E402
-from cosim.perf.vectorized import VectorizedStep  # noqa: E402
 from cosim.workload.ops import ATTENTION_KINDS, TensorClass  # noqa: E402
 
 

@@ -22,9 +22,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
+from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
 from cosim.errors import CosimInputError
 from cosim.mapping.mapping import Mapping
-from cosim.perf.predictor import place_and_validate, resolve_mapping, resolve_system
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
 from cosim.workload.ops import ATTENTION_KINDS, OpKind, Phase, TensorClass

@@ -1,6 +1,6 @@
 """Fit the GPU kernel model's physical parameters on measured kernels (training split only).
 
-``cosim calibrate gpu --device h100-sxm`` (or ``python -m cosim.perf.gpu.calibrate --device h100-sxm``)
+``cosim calibrate gpu --device h100-sxm`` (or ``python -m cosim.validate.calibrate_gpu --device h100-sxm``)
 loads the device's measured GEMM and attention datasets (``cosim.validate.datasets``), keeps the
 records with ``is_holdout(m) == False``, and fits in stages with ``scipy.optimize.least_squares`` on
 the log of predicted / measured time (a soft-L1 loss, so a handful of library heuristic misfires
@@ -373,7 +373,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cosim.perf.gpu.calibrate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cosim.validate.calibrate_gpu", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
     print(run(args.device, peer_root=args.peer_data, max_points=args.max_points))

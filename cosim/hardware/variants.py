@@ -1,7 +1,7 @@
 """Hardware variants of a system: the same devices with other bandwidth, compute, capacity, overhead.
 
 A variant is named by ``{device or link name: {parameter: value}}``. The scalar path applies it
-with :func:`system_with_overrides`; the vectorized path (cosim.perf.vectorized) takes arrays of the
+with :func:`system_with_overrides`; the vectorized path (cosim.engine.vectorized) takes arrays of the
 same parameters, so both describe a variant identically.
 """
 
