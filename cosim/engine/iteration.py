@@ -30,7 +30,7 @@ import numpy as np
 from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
 from cosim.hardware.caps import DeviceKind
 from cosim.mapping.mapping import Mapping
-from cosim.mapping.placement import share_factor, slot_count
+from cosim.mapping.placement import place, share_factor, slot_count
 from cosim.perf.base import cost_model_for
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.model import decode_splits_keys
@@ -107,7 +107,7 @@ class IterationModel:
 
     def _timed(self, step: Step) -> tuple[Any, list[TimedRow]]:
         graph = build_step_graph(self.config, step, **self.options)
-        placement, _ = place_and_validate(graph, self.system, self.mapping)
+        placement = place(graph, self.system, self._mapping_for(step.phase))  # times only: no capacity check
         timed = time_rows(plan_step(graph, self.system, placement), self.system, cost_model=self.cost_model)
         return graph, timed
 
@@ -163,7 +163,7 @@ class IterationModel:
             memory = t0.memory_s + (t1.memory_s - t0.memory_s) * i
             rest = t0.latency_s - float(overlap_sum(gpu.attn_overlap, t0.compute_s, t0.memory_s))
             total += (overlap_sum(gpu.attn_overlap, compute, memory) + rest) * scale
-        a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode", part.batch), part)
+        a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode"), part)
         return total + a + b_q * part.tokens + b_kv * (part.kv_tokens + part.batch * i)
 
     @staticmethod
@@ -189,7 +189,7 @@ class IterationModel:
 
     def _part_s(self, name: str, part: Step, phase: Phase) -> float:
         decode = part.phase is Phase.DECODE
-        key = ("decode", part.batch) if decode else ("prefill", bool((part.kv_lens > part.q_lens).any()))
+        key = ("decode",) if decode else ("prefill", bool((part.kv_lens > part.q_lens).any()))
         total = 0.0
         for op in part_operators(self.config, part, name, **self.options):
             placed = self._placement(phase, op)
@@ -203,15 +203,18 @@ class IterationModel:
         pkey = (phase, op.name)
         hit = self._placed.get(pkey)
         if hit is None:
-            bound = self._bound.get(phase)
-            if bound is None:
-                bound = self._bound[phase] = resolve_mapping(self.mapping, self.system, phase).bind(self.system)
-            device = bound.device_of(op, phase)
+            device = self._mapping_for(phase).bind(self.system).device_of(op, phase)
             caps = self.system.caps(device)
             slot = self.system.devices[device]
             model = cost_model_for(caps.kind, self.cost_model or getattr(slot, "cost_model", None))
             share = share_factor(op.instances, slot_count(self.system, device))
             hit = self._placed[pkey] = _Placed(device, caps, getattr(slot, "spec", None), model, share)
+        return hit
+
+    def _mapping_for(self, phase: Phase) -> Mapping:
+        hit = self._bound.get(phase)
+        if hit is None:
+            hit = self._bound[phase] = resolve_mapping(self.mapping, self.system, phase)
         return hit
 
     def _transfer_coefficients(self, key: tuple, part: Step) -> tuple[float, float, float]:
@@ -231,7 +234,10 @@ class IterationModel:
         cached = bool((kv > q).any())
         b_kv = (transfers_s(q, kv + 1) - t0) / q.size if cached else 0.0
         grow = q > 1
-        b_q = (transfers_s(q + grow, kv + grow) - t0) / int(grow.sum()) - b_kv if grow.any() else 0.0
+        if grow.any():  # one more new token in each prefill slice
+            b_q = (transfers_s(q + grow, kv + grow) - t0) / int(grow.sum()) - b_kv
+        else:  # decodes: one more request (a query token and its key)
+            b_q = transfers_s(np.append(q, 1), np.append(kv, kv[0])) - t0 - b_kv * kv[0]
         a = t0 - b_q * part.tokens - b_kv * part.kv_tokens
         hit = self._transfers[key] = (a, b_q, b_kv)
         return hit
