@@ -12,13 +12,19 @@ FUSIONS = ("fused", "unfused")
 ATTENTIONS = ("flash", "eager")
 
 
-def add_step_options(parser: argparse.ArgumentParser, *, need_hw: bool = True) -> None:
+def add_step_options(parser: argparse.ArgumentParser, *, need_hw: bool = True, mix: bool = False) -> None:
+    """``mix``: the step may instead be given as request slices (``--mix``), so phase/batch/context are optional."""
     parser.add_argument("--model", required=True, help="preset name (cosim list models) or a YAML / HF config.json")
     if need_hw:
         parser.add_argument("--hw", required=True, help="hardware preset (cosim list hw) or a YAML file")
-    parser.add_argument("--phase", required=True, choices=PHASES)
-    parser.add_argument("--batch", required=True, type=positive_int, help="requests in the batch")
-    parser.add_argument("--context", required=True, type=non_negative_int,
+    if mix:
+        parser.add_argument("--mix", default=None, metavar="SLICES",
+                            help="one serving iteration as request slices: p<len> (fresh prefill), "
+                                 "c<chunk>@<cached> (prefill chunk), d<kv_len> (decode), each optionally x<count>; "
+                                 "e.g. p2048,d4096x32 (replaces --phase/--batch/--context/--chunk)")
+    parser.add_argument("--phase", required=not mix, choices=PHASES)
+    parser.add_argument("--batch", required=not mix, type=positive_int, help="requests in the batch")
+    parser.add_argument("--context", required=not mix, type=non_negative_int,
                         help="prefill: prompt tokens; decode: KV length attended; chunked_prefill: tokens "
                              "already cached before the chunk")
     parser.add_argument("--chunk", type=positive_int, default=None, help="chunked_prefill: new tokens per request")

@@ -10,7 +10,18 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from cosim.cli import calibrate_cmd, dram_cmd, graph_cmd, list_cmd, op_cmd, pim_cmd, predict_cmd, run_cmd, validate_cmd
+from cosim.cli import (
+    calibrate_cmd,
+    dram_cmd,
+    graph_cmd,
+    list_cmd,
+    op_cmd,
+    pim_cmd,
+    predict_cmd,
+    run_cmd,
+    serve_cmd,
+    validate_cmd,
+)
 from cosim.errors import CosimError
 
 EXIT_USER_ERROR = 2
@@ -25,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run_cmd.add_parser(sub)
     predict_cmd.add_parser(sub)
+    serve_cmd.add_parser(sub)
     op_cmd.add_parser(sub)
     graph_cmd.add_parser(sub)
     list_cmd.add_parser(sub)

@@ -16,7 +16,7 @@ JSON_KEYS = ("latency_s", "tokens_per_s", "flops", "bytes", "memory_bytes", "fit
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="predict one prefill/decode step of a model on a system",
                        description="Predict one inference step (prefill, decode or a prefill chunk).")
-    add_step_options(p)
+    add_step_options(p, mix=True)
     p.add_argument("--mapping", default=None, help="mapping preset or YAML (default: rule-based mapper)")
     p.add_argument("--cost-model", default=None, help="override the cost model of every device")
     p.add_argument("--strict", action="store_true", help="exit 2 when the mapping does not fit in memory")
@@ -26,10 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cosim.engine import predict
-
-    result = predict(args.model, args.hw, args.phase, args.batch, args.context, mapping=args.mapping,
-                     cost_model=args.cost_model, strict=args.strict, **step_kwargs(args))
+    result = _predict_mix(args) if args.mix is not None else _predict_step(args)
     if args.json:
         data = result.to_dict()
         if not args.ops:
@@ -43,6 +40,33 @@ def run(args: argparse.Namespace) -> int:
                   f"of {fmt_bytes(use.capacity_bytes)} (overflow {use.overflow_bytes / 2**30:.2f} GiB)",
                   file=sys.stderr)
     return 0
+
+
+def _predict_step(args: argparse.Namespace) -> StepResult:
+    from cosim.engine import predict
+    from cosim.errors import CosimInputError
+
+    missing = [f"--{n}" for n in ("phase", "batch", "context") if getattr(args, n) is None]
+    if missing:
+        raise CosimInputError(f"{', '.join(missing)} required (or give the iteration as --mix SLICES)",
+                              field=missing[0].lstrip("-"))
+    return predict(args.model, args.hw, args.phase, args.batch, args.context, mapping=args.mapping,
+                   cost_model=args.cost_model, strict=args.strict, **step_kwargs(args))
+
+
+def _predict_mix(args: argparse.Namespace) -> StepResult:
+    from cosim.engine.mixed import predict_iteration
+    from cosim.errors import CosimInputError
+    from cosim.workload.mix import parse_mix
+
+    given = [f"--{n}" for n in ("phase", "batch", "context", "chunk") if getattr(args, n) is not None]
+    if given:
+        raise CosimInputError(f"{', '.join(given)} cannot be combined with --mix (the slices give the step)",
+                              field="mix")
+    q_lens, kv_lens = parse_mix(args.mix)
+    options = {k: v for k, v in step_kwargs(args).items() if k != "chunk"}
+    return predict_iteration(args.model, args.hw, q_lens, kv_lens, mapping=args.mapping, cost_model=args.cost_model,
+                             strict=args.strict, **options)
 
 
 def summary_text(result: StepResult, *, ops: bool = False) -> str:

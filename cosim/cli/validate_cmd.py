@@ -35,7 +35,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, default=DEFAULT_REPORT, help=f"HTML report path (default {DEFAULT_REPORT})")
     p.add_argument("--no-report", action="store_true", help="print the table only")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    p.add_argument("--serving", action="store_true",
+                   help="score serving runs instead: the shared measured vLLM runs replayed through `cosim serve` "
+                        "(TTFT, TPOT, end-to-end), the engine overhead fitted on the training run only")
     p.set_defaults(handler=run)
+
+
+def run_serving(args: argparse.Namespace) -> int:
+    from cosim.errors import CosimInputError
+    from cosim.validate.datasets.registry import default_peer_root
+    from cosim.validate.serving_runs import RUNS, TRAIN_RUNS, serving_errors
+
+    root = args.peer_data or default_peer_root()
+    overhead, rows = serving_errors(root)
+    if not rows:
+        raise CosimInputError("no measured serving run found", file=root, field="peer_data",
+                              allowed=", ".join(v[0] for v in RUNS.values()))
+    if args.json:
+        print(json.dumps({"engine_overhead": overhead.to_dict(), "train_runs": list(TRAIN_RUNS),
+                          "rows": [r.as_dict() for r in rows]}, indent=2))
+        return 0
+    print(f"engine overhead fitted on {', '.join(TRAIN_RUNS)} (median TPOT): {overhead.to_dict()}")
+    print(render_table([{"run": r.run, "split": r.split, "metric": r.metric, "measured_s": round(r.measured, 4),
+                         "predicted_s": round(r.predicted, 4), "error_pct": round(r.error_pct, 1)} for r in rows]))
+    return 0
 
 
 def _table_rows(rows) -> list[dict]:
@@ -49,6 +72,8 @@ def _table_rows(rows) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.serving:
+        return run_serving(args)
     from cosim.validate.report import write_validation_report
     from cosim.validate.run import run_validation
 
