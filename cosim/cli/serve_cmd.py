@@ -85,7 +85,7 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
         if args.policy not in fields:
             raise CosimInputError(f"--{flag.replace('_', '-')} does not apply to policy {args.policy!r}",
                                   field=flag, allowed=[f"policy {p}" for p in sorted(fields)])
-        options[fields[flag]] = value
+        options[fields[args.policy]] = value
     for name, value in zip(SLO_FIELDS.get(args.policy, ()), (args.slo_ttft, args.slo_tpot), strict=False):
         if value is not None:
             options[name] = value

@@ -31,6 +31,14 @@ def test_serve_json_has_the_contract_keys(capsys):
     assert data["requests"] == data["completed"] + data["rejected"] == 40
 
 
+@pytest.mark.parametrize(("policy", "field"), [("vllm", "max_num_seqs"), ("orca", "max_batch_size"),
+                                               ("static", "batch_size")])
+def test_engine_flags_set_the_policy_field_of_that_name(capsys, policy, field):
+    code, out, _ = run_cli(capsys, *SERVE, "--policy", policy, "--max-num-seqs", "7", "--json")
+    assert code == 0
+    assert json.loads(out)["config"]["policy_options"][field] == 7
+
+
 def test_serve_text_summary(capsys):
     code, out, _ = run_cli(capsys, *SERVE)
     assert code == 0 and "tokens/s" in out and "ttft" in out
