@@ -8,6 +8,7 @@ field and lists what is registered.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from cosim.errors import CosimInputError
@@ -44,8 +45,30 @@ class Registry(Generic[T]):
             raise CosimInputError(f"unknown {self.kind} {name!r}", file=file, field=self.field,
                                   allowed=self.names()) from None
 
+    def __getitem__(self, name: str) -> T:
+        """Same as :meth:`get` (an unknown name is a user error listing the registered ones)."""
+        return self.get(name)
+
     def names(self) -> list[str]:
         return sorted(self._entries)
+
+    def items(self) -> list[tuple[str, T]]:
+        """(name, entry) pairs, sorted by name."""
+        return [(name, self._entries[name]) for name in self.names()]
+
+    def values(self) -> list[T]:
+        """Entries, sorted by name."""
+        return [entry for _, entry in self.items()]
+
+    @contextmanager
+    def scoped(self, name: str, entry: T) -> Iterator[T]:
+        """Register ``entry`` for the duration of a ``with`` block (tests, temporary plug-ins), same policy as
+        :meth:`add`; the name is free again afterwards."""
+        self.add(name, entry)
+        try:
+            yield entry
+        finally:
+            del self._entries[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self._entries

@@ -9,12 +9,11 @@ one device kind at a time, without touching graphs, mappings or schedulers.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps, DeviceKind
+from cosim.registry import Registry
 from cosim.workload.ops import Operator
 
 
@@ -39,7 +38,8 @@ class CostModel(ABC):
         """Time of one copy of ``op`` on the device described by ``caps`` (``spec``: its full schema)."""
 
 
-_REGISTRY: dict[str, Callable[[], CostModel]] = {}
+COST_MODELS: Registry[type[CostModel]] = Registry("cost model", "cost_model")
+"""Cost-model classes by name; a name registered twice is an error (``register_cost_model``)."""
 
 DEFAULT_BY_KIND: dict[DeviceKind, str] = {
     DeviceKind.GPU: "gpu-kernel",  # cosim.perf.gpu
@@ -53,24 +53,20 @@ def register_cost_model(name: str):
     """Class decorator: make a cost model available by name (in system files and the CLI)."""
 
     def decorate(cls: type[CostModel]) -> type[CostModel]:
+        COST_MODELS.add(name, cls)
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return decorate
 
 
 def available_cost_models() -> list[str]:
-    return sorted(_REGISTRY)
+    return COST_MODELS.names()
 
 
 def get_cost_model(name: str) -> CostModel:
-    try:
-        factory = _REGISTRY[name]
-    except KeyError:
-        raise CosimInputError(f"unknown cost model {name!r}", field="cost_model",
-                              allowed=available_cost_models()) from None
-    return factory()
+    """A fresh instance of the cost model registered as ``name`` (unknown names: one-line user error)."""
+    return COST_MODELS.get(name)()
 
 
 def cost_model_for(kind: DeviceKind, override: str | None = None) -> CostModel:

@@ -38,6 +38,7 @@ from cosim.perf.gpu.harness_times import kernel_time, without_launch_gaps
 from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR, GpuKernelModel
 from cosim.perf.result import StepResult
 from cosim.perf.single_op import attention_operator, gemm_operator, single_op_graph
+from cosim.registry import Registry
 from cosim.validate.datasets.registry import harness_of
 from cosim.validate.kernels import kernel_operator
 from cosim.validate.measurement import Measurement
@@ -45,17 +46,14 @@ from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit, Operator, OpKind, Phase, TensorAccess, TensorClass
 
 Predictor = Callable[[Measurement, str | None], float]
-PREDICTORS: dict[str, Predictor] = {}
+PREDICTORS: Registry[Predictor] = Registry("measurement kind", "kind")
+"""How a measurement of each kind is predicted; a kind registered twice is an error."""
 GRAPH_CACHE_SIZE = 512
 HARNESSED_KINDS = ("gemm", "attention_prefill", "attention_decode")  # kernels the harness-aware formulas time
 
 
 def register_predictor(kind: str) -> Callable[[Predictor], Predictor]:
-    def decorate(fn: Predictor) -> Predictor:
-        PREDICTORS[kind] = fn
-        return fn
-
-    return decorate
+    return PREDICTORS.register(kind)
 
 
 # ---- hardware ---------------------------------------------------------------------------------------
@@ -311,12 +309,7 @@ def predict_measurement(m: Measurement, cost_model: str | None = None) -> float:
     harnessed = _harnessed_kernel_s(m, harness_of(m.dataset), cost_model)
     if harnessed is not None:
         return harnessed
-    try:
-        predictor = PREDICTORS[m.kind]
-    except KeyError:
-        raise CosimInputError(f"unknown measurement kind {m.kind!r}", field="kind",
-                              allowed=sorted(PREDICTORS)) from None
-    return predictor(m, cost_model)
+    return PREDICTORS.get(m.kind)(m, cost_model)
 
 
 def predict_many(measurements: Iterable[Measurement], cost_model: str | None = None) -> np.ndarray:

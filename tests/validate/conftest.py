@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,15 @@ def peer_root() -> Path:
     if not PEER_DATA.is_dir():
         pytest.skip(f"shared peer data not found at {PEER_DATA}")
     return PEER_DATA
+
+
+@pytest.fixture
+def scoped_dataset() -> Iterator[Callable]:
+    """``scoped_dataset(info)`` registers a DatasetInfo until the test ends (the registry refuses duplicates)."""
+    from cosim.validate.datasets import DATASETS
+
+    with contextlib.ExitStack() as stack:
+        yield lambda info: stack.enter_context(DATASETS.scoped(info.name, info))
 
 
 @pytest.fixture

@@ -139,22 +139,22 @@ def test_engine_overhead_counts_each_term():
     assert COLD.engine_overhead_s(80, 8, prefill_tokens=4096) == 0.0
 
 
-def _register(monkeypatch, name: str, harness: Harness) -> None:
-    monkeypatch.setitem(DATASETS, name, DatasetInfo(name, "test", lambda root: Loaded(), harness))
+def _register(scoped_dataset, name: str, harness: Harness) -> None:
+    scoped_dataset(DatasetInfo(name, "test", lambda root: Loaded(), harness))
 
 
-def test_predictions_apply_the_declared_harness(monkeypatch):
-    _register(monkeypatch, "test-floored", Harness(host_floor_s=1e-3, paged_kv=True, attention_kernel="serving"))
-    _register(monkeypatch, "test-paged", Harness(paged_kv=True, attention_kernel="serving"))
+def test_predictions_apply_the_declared_harness(scoped_dataset):
+    _register(scoped_dataset, "test-floored", Harness(host_floor_s=1e-3, paged_kv=True, attention_kernel="serving"))
+    _register(scoped_dataset, "test-paged", Harness(paged_kv=True, attention_kernel="serving"))
     params = {"batch": 8, "heads": 32, "kv_heads": 8, "head_dim": 128, "context": 2048, "q_len": 1, "dtype": "bf16"}
     floored = Measurement("test-floored", "h100-sxm", "attention_decode", params, 1.0, "t:1")
     paged = dataclasses.replace(floored, dataset="test-paged")
     assert predict_measurement(floored) - predict_measurement(paged) == pytest.approx(1e-3)
 
 
-def test_serving_steps_add_the_engine_overhead(monkeypatch):
+def test_serving_steps_add_the_engine_overhead(scoped_dataset):
     engine = Harness(step_overhead_s=2e-3, decode_request_overhead_s=1e-4, layer_overhead_s=1e-5)
-    _register(monkeypatch, "test-engine", engine)
+    _register(scoped_dataset, "test-engine", engine)
     params = {"model": "llama2-7b", "batch": 4, "context": 1024, "tp": 2, "fusion": "fused", "dtype": "fp16"}
     served = Measurement("test-engine", "h100-sxm", "step_decode", params, 1.0, "t:1")
     kernels = dataclasses.replace(served, dataset="csv:plain")

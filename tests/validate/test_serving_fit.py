@@ -8,7 +8,7 @@ import pytest
 
 from cosim.perf.gpu.harness import Harness
 from cosim.validate import serving_fit
-from cosim.validate.datasets import DATASETS, DatasetInfo
+from cosim.validate.datasets import DatasetInfo
 from cosim.validate.datasets.registry import Loaded
 from cosim.validate.measurement import Measurement, is_holdout
 from cosim.validate.predict import engine_overhead_s, graph_key, step_result
@@ -32,9 +32,9 @@ def _records() -> list[Measurement]:
     return out
 
 
-def test_fit_recovers_the_engine_terms_that_generated_the_steps(monkeypatch):
+def test_fit_recovers_the_engine_terms_that_generated_the_steps(monkeypatch, scoped_dataset):
     records = _records()
-    monkeypatch.setitem(DATASETS, NAME, DatasetInfo(NAME, "test", lambda root: Loaded(records), Harness()))
+    scoped_dataset(DatasetInfo(NAME, "test", lambda root: Loaded(records), Harness()))
     monkeypatch.setattr(serving_fit, "load_dataset", lambda name, root=None: Loaded(records))
     fitted, n, err = serving_fit.fit_engine(NAME)
     assert n == sum(not is_holdout(m) for m in records) and 0 < n < len(records)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cosim.errors import CosimInputError
+from cosim.registry import Registry
 from cosim.workload.ops import Operator, OpKind, TensorClass
 
 
@@ -37,13 +38,13 @@ class MatrixWork:
 
 
 _Converter = Callable[[Operator], MatrixWork]
-_CONVERTERS: dict[OpKind, _Converter] = {}
+_CONVERTERS: Registry[_Converter] = Registry("matrix operator kind", "kind")
 
 
 def _converts(*kinds: OpKind) -> Callable[[_Converter], _Converter]:
     def register(fn: _Converter) -> _Converter:
         for kind in kinds:
-            _CONVERTERS[kind] = fn
+            _CONVERTERS.add(kind, fn)
         return fn
 
     return register
@@ -136,9 +137,7 @@ def _moe_experts(op: Operator) -> MatrixWork:
 
 def matrix_work(op: Operator) -> MatrixWork:
     """The GEMMs (and overlapped vector work) of a matrix-unit operator."""
-    try:
-        convert = _CONVERTERS[op.kind]
-    except KeyError:
+    if op.kind not in _CONVERTERS:
         raise CosimInputError(f"operator {op.name!r} of kind {op.kind.value} is not a matrix operator",
-                              field="kind", allowed=sorted(k.value for k in _CONVERTERS)) from None
-    return convert(op)
+                              field="kind", allowed=_CONVERTERS.names())
+    return _CONVERTERS.get(op.kind)(op)

@@ -32,6 +32,7 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.perf.pim.geometry import DimmGeometry
+from cosim.registry import Registry
 
 GIB = 2**30
 
@@ -67,12 +68,12 @@ class KvLayout:
         return self.element is ElementPlacement.CHIP_LOCAL
 
 
-LAYOUTS: dict[str, KvLayout] = {}
+LAYOUTS: Registry[KvLayout] = Registry("layout", "layout")
+"""KV-cache layouts by name (``--layout``); a name registered twice is an error."""
 
 
 def register_layout(layout: KvLayout) -> KvLayout:
-    LAYOUTS[layout.name] = layout
-    return layout
+    return LAYOUTS.add(layout.name, layout)
 
 
 _CHIP = ElementPlacement.CHIP_LOCAL
@@ -90,10 +91,7 @@ for _n in (1, 2, 4, 8):
 
 
 def get_layout(name: str) -> KvLayout:
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise CosimInputError(f"unknown layout {name!r}", field="layout", allowed=sorted(LAYOUTS)) from None
+    return LAYOUTS.get(name)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cosim.errors import CosimInputError
 from cosim.perf.gpu.harness import COLD, Harness
+from cosim.registry import Registry
 from cosim.validate.measurement import Measurement
 
 PEER_DATA_ENV = "COSIM_PEER_DATA"
@@ -58,34 +58,29 @@ class DatasetInfo:
         return self.loader(Path(peer_root))
 
 
-DATASETS: dict[str, DatasetInfo] = {}
+DATASETS: Registry[DatasetInfo] = Registry("dataset", "dataset")
+"""Measured datasets by name; a name registered twice is an error."""
 
 
 def register_dataset(name: str, description: str, loader: Loader, harness: Harness = COLD) -> None:
     """Make a dataset available by name (``cosim validate --dataset NAME``), with the harness it was timed in."""
-    if name in DATASETS:
-        raise ValueError(f"dataset {name!r} registered twice")
-    DATASETS[name] = DatasetInfo(name, description, loader, harness)
+    DATASETS.add(name, DatasetInfo(name, description, loader, harness))
 
 
 def harness_of(dataset: str) -> Harness:
     """The measurement harness a dataset declared (cold, CUDA-graph kernels for unknown names and user CSVs)."""
     _ensure_loaded()
-    info = DATASETS.get(dataset)
-    return info.harness if info is not None else COLD
+    return DATASETS.get(dataset).harness if dataset in DATASETS else COLD
 
 
 def dataset_names() -> list[str]:
     _ensure_loaded()
-    return sorted(DATASETS)
+    return DATASETS.names()
 
 
 def get_dataset(name: str) -> DatasetInfo:
     _ensure_loaded()
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise CosimInputError(f"unknown dataset {name!r}", field="dataset", allowed=sorted(DATASETS)) from None
+    return DATASETS.get(name)
 
 
 def load_dataset(name: str, peer_root: Path | None = None) -> Loaded:
