@@ -14,6 +14,11 @@ do not drag the physics):
 4. memory-bound kernels (norms, rotary, activations, adds, embedding gathers), one operator kind at a time:
    the bytes an SM keeps in flight (``kernel_model.stream_inflight``), on Vidur's per-kernel CUDA timings.
 
+When every GEMM of stage 1 is a sum of kernel durations (a profiler's record, e.g. LLMServingSim's vLLM
+layerwise profiles), no CUDA-graph gap is in the data, so the gap is not fitted; and since a GEMM's fixed cost
+then trades off against its streaming rate, the memory-bound kernels too small to stream (at most one 4 KiB CTA
+per SM, whose time is that fixed cost) join stage 1 as latency probes.
+
 It prints the values and the YAML to paste into the preset; nothing is written.
 """
 
@@ -29,7 +34,8 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.perf.gpu.device import GpuView, gpu_view
-from cosim.perf.gpu.harness_times import attention_time, gemm_times, without_launch_gaps
+from cosim.perf.gpu.harness_times import attention_time, gemm_times, kernels_launched, without_launch_gaps
+from cosim.perf.gpu.memory_bound import BYTES_PER_CTA
 from cosim.perf.gpu.model import streaming_kernel
 from cosim.validate.datasets.registry import harness_of
 from cosim.validate.kernels import kernel_operator
@@ -129,12 +135,18 @@ def _predict_gemms(gpu: GpuView, points: Sequence[Point]) -> np.ndarray:
         by_dtype.setdefault((str(p.params.get("dtype", "bf16")), p.dataset), []).append(i)
     for (dtype_name, dataset), idx in by_dtype.items():
         m, n, k = (np.array([float(points[i].params[key]) for i in idx]) for key in ("m", "n", "k"))
-        out[idx] = gemm_times(gpu, harness_of(dataset), m, n, k, DType.parse(dtype_name))
+        harness = harness_of(dataset)
+        t = gemm_times(gpu, harness, m, n, k, DType.parse(dtype_name))
+        out[idx] = [without_launch_gaps(gpu, harness, float(x), kernels_launched(harness, GEMM_KIND, points[i].params))
+                    for x, i in zip(t, idx, strict=True)]
     return out
 
 
 def _predict_attention(gpu: GpuView, p: Point) -> float:
-    return attention_time(gpu, harness_of(p.dataset), p.kind, p.params)
+    """As ``cosim validate`` times it (``harness_times.kernel_time``): a kernel-duration record has no gaps."""
+    harness = harness_of(p.dataset)
+    t = attention_time(gpu, harness, p.kind, p.params)
+    return without_launch_gaps(gpu, harness, t, kernels_launched(harness, p.kind, p.params))
 
 
 def stream_operator(p: Point) -> Operator:
@@ -212,11 +224,16 @@ def start_values(gpu: GpuView) -> dict[str, float]:
 GEMM_KIND, DECODE_KIND, PREFILL_KIND, STREAM_KIND = "gemm", "attention_decode", "attention_prefill", "elementwise"
 # Kernel tables the physics is fitted on: their collectors (and so their harnesses) are documented and they
 # sweep shapes densely. Profiles of eager modules and serving engines are validated, never fitted on, except
-# Vidur's per-kernel CUDA timings of standalone memory-bound kernels (aiconfigurator has none).
+# Vidur's per-kernel CUDA timings of standalone memory-bound kernels (aiconfigurator has none) and LLMServingSim's
+# per-kernel vLLM profiles of the RTX GPUs (the only kernel tables for them; GEMMs, attention and latency probes).
+PROFILE_PREFIX = "llmservingsim-rtx"
 CALIBRATION_PREFIXES: dict[str, tuple[str, ...]] = {
-    GEMM_KIND: ("aiconfigurator-",), DECODE_KIND: ("aiconfigurator-",), PREFILL_KIND: ("aiconfigurator-",),
-    STREAM_KIND: ("vidur-",),
+    GEMM_KIND: ("aiconfigurator-", PROFILE_PREFIX), DECODE_KIND: ("aiconfigurator-", PROFILE_PREFIX),
+    PREFILL_KIND: ("aiconfigurator-", PROFILE_PREFIX), STREAM_KIND: ("vidur-", PROFILE_PREFIX),
 }
+# Datasets whose memory-bound kernels only serve as latency probes: in an eager forward each kernel reads what the
+# kernel before it wrote, so larger ones ran on L2-resident tensors (faster than HBM) and say nothing of in-flight bytes
+LATENCY_PROBES_ONLY: tuple[str, ...] = (PROFILE_PREFIX,)
 
 
 def training_points(device: str, kinds: Sequence[str], peer_root: Path | None = None, *,
@@ -258,6 +275,17 @@ GEMM_PARAMS = ("compute_efficiency", "memory_efficiency", "kernel_gap_s", "dram_
 ATTENTION_PARAMS = ("attention_efficiency", "attention_overlap")
 
 
+def kernel_durations_only(points: Sequence[Point]) -> bool:
+    """Whether every point is a profiler's sum of kernel durations (no CUDA-graph gap in the data)."""
+    return bool(points) and all(harness_of(p.dataset).kernel_durations_only for p in points)
+
+
+def latency_probes(gpu: GpuView, points: Sequence[Point]) -> list[Point]:
+    """Memory-bound kernels too small to stream (at most one 4 KiB CTA per SM): their time is the fixed cost."""
+    limit = BYTES_PER_CTA * gpu.sm_count
+    return [p for p in points if p.kind == STREAM_KIND and stream_operator(p).bytes <= limit]
+
+
 def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAULT_MAX_POINTS) -> list[StageResult]:
     """Run the stages on ``points``; a stage without data keeps the preset's values."""
     values = start_values(gpu)
@@ -265,9 +293,13 @@ def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAUL
     gemms = [p for p in points if p.kind == GEMM_KIND]
     bf16 = subsample([p for p in gemms if DType.parse(p.params.get("dtype", "bf16")) is DType.BF16], max_points)
     if bf16:
-        fitted, err = fit(gpu, bf16, GEMM_PARAMS, values)
+        names, chosen = GEMM_PARAMS, bf16
+        if kernel_durations_only(bf16):  # no gap to fit; small memory-bound kernels pin the fixed cost
+            names = tuple(n for n in GEMM_PARAMS if n != "kernel_gap_s")
+            chosen = bf16 + latency_probes(gpu, points)
+        fitted, err = fit(gpu, chosen, names, values)
         values |= fitted
-        stages.append(StageResult("gemm bf16", fitted, len(bf16), err, sorted({p.dataset for p in bf16})))
+        stages.append(StageResult("gemm bf16", fitted, len(chosen), err, sorted({p.dataset for p in chosen})))
     for dtype in sorted({DType.parse(p.params.get("dtype", "bf16")) for p in gemms} & set(FITTED_DTYPE_SCALES)):
         chosen = subsample([p for p in gemms if DType.parse(p.params.get("dtype", "bf16")) is dtype], max_points)
         name = DTYPE_SCALE_PREFIX + dtype.value
@@ -282,7 +314,7 @@ def calibrate(gpu: GpuView, points: Sequence[Point], *, max_points: int = DEFAUL
         fitted, err = fit(gpu, attn, names, values | dict.fromkeys(floors, 5e-6), fixed=values)
         values |= fitted
         stages.append(StageResult("attention", fitted, len(attn), err, sorted({p.dataset for p in attn})))
-    streams = [p for p in points if p.kind == STREAM_KIND]
+    streams = [p for p in points if p.kind == STREAM_KIND and not p.dataset.startswith(LATENCY_PROBES_ONLY)]
     for kind in sorted({stream_operator(p).kind.value for p in streams}):
         chosen = subsample([p for p in streams if stream_operator(p).kind.value == kind], max_points)
         name = INFLIGHT_PREFIX + kind
@@ -366,7 +398,8 @@ def run(device: str, *, peer_root: Path | None = None, max_points: int = DEFAULT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", required=True, help="GPU preset with measured data (h100-sxm, a100-80g)")
+    parser.add_argument("--device", required=True,
+                        help="GPU preset with measured data (h100-sxm, a100-80g, rtx4090, rtx-pro-6000)")
     parser.add_argument("--peer-data", type=Path, default=None, help="peer_data root (default: ../shared/peer_data)")
     parser.add_argument("--max-points", type=int, default=DEFAULT_MAX_POINTS,
                         help=f"training points per stage (default {DEFAULT_MAX_POINTS})")

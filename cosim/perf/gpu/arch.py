@@ -59,18 +59,21 @@ _HOPPER = ArchTable(
 )
 
 # Ada (sm_89): no warpgroup MMA (wgmma is sm_90a only), so cuBLAS runs the Ampere-style mma.sync kernels and their
-# tiles. FlashAttention-2 picks smaller prefill tiles on sm8x parts other than sm80 (flash_fwd_launch_template.h,
-# run_mha_fwd_hdim128, is_sm8x = cc_major == 8 && cc_minor > 0: "For sm86 or sm89, 64 x 64 is the fastest for
-# causal (because it's square)"); its split-KV decode kernel (kBlockM 64) is the same on every architecture. vLLM
-# serves sm_89 with FlashAttention-2 (vllm/v1/attention/backends/fa_utils.py get_flash_attn_version: FA3 only for
-# major 9, FA4 only for major 10), through the same varlen API as on Ampere.
+# tiles. FlashAttention-2 prefill uses 64-row blocks there on both paths cosim models: torch SDPA's plain kernel picks
+# 64 x 64 on sm8x parts other than sm80 (flash_fwd_launch_template.h run_mha_fwd_hdim128, is_sm8x = cc_major == 8 &&
+# cc_minor > 0: "For sm86 or sm89, 64 x 64 is the fastest for causal"), and vLLM's paged-KV varlen call always runs
+# the split-KV kernel (vllm-project/flash-attention flash_api.cpp mha_varlen_fwd: run_mha_fwd(params, stream,
+# paged_KV) forces run_mha_fwd_splitkv_dispatch, kBlockM 64, kBlockN 128 for head_dim 128). vLLM serves sm_89 with
+# FlashAttention-2 (vllm/v1/attention/backends/fa_utils.py get_flash_attn_version: FA3 only for major 9, FA4 only
+# for major 10), GQA decode split as on Ampere.
 _ADA = dataclasses.replace(_AMPERE, attn_block_m=64, attn_block_n=64)
 # RTX Blackwell (sm_120): its tensor cores are driven by warp-level mma.sync (extended with FP4/FP6), not the
 # tcgen05/TMEM instructions of datacenter Blackwell (sm_100), so the Ampere tile set is used (cuBLAS's sm_120
-# heuristics are not published). FlashAttention-2 treats it like sm80 (is_sm8x false: 128 x 64 prefill tiles), and
-# vLLM serves it with FlashAttention-2 (fa_utils.py: major 12 falls to the FA2 default; vllm/platforms/cuda.py
-# _get_backend_priorities puts FLASH_ATTN first for every major other than 10).
-_RTX_BLACKWELL = _AMPERE
+# heuristics are not published). vLLM serves it with FlashAttention-2 (fa_utils.py: major 12 falls to the FA2
+# default; vllm/platforms/cuda.py _get_backend_priorities puts FLASH_ATTN first for every major but 10), whose
+# paged-KV prefill runs the split-KV kernel's 64-row blocks (as on Ada, above); torch SDPA's plain FlashAttention-2
+# kernel would use 128 x 64 here (is_sm8x false), so SDPA prefill on this table is timed with vLLM's block.
+_RTX_BLACKWELL = dataclasses.replace(_AMPERE, attn_block_m=64, attn_block_n=128)
 
 ARCH_TABLES: dict[GpuArchitecture | None, ArchTable] = {
     None: _AMPERE,

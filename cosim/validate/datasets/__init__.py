@@ -8,6 +8,7 @@ from cosim.validate.datasets import (  # noqa: F401  (each module registers its 
     aiconfigurator,
     llmcompass,
     llmservingsim,
+    llmservingsim_profiles,
     splitwise,
     vidur,
 )
