@@ -4,9 +4,10 @@ The equal-length formulas of :mod:`cosim.perf.gpu.attention` price every CTA lik
 here each CTA does its own request's work. FlashAttention-2's varlen API picks the KV split count from the
 batch's *longest* request (``max_seqlen_k``), so every request is cut into chunks of the same key count and a
 short request's later chunks are empty CTAs. CTAs are handed to the SMs longest first, so a wave takes as
-long as its longest CTA and the kernel as long as the sum of its waves (equal-length batches: waves x
-per-CTA keys, the equal-length formula). Prefill chunks of different lengths are timed like causal row
-blocks of unequal length: the longer of the average SM load and the heaviest row block.
+long as its longest CTA and the kernel as long as the sum of its waves (the equal-length formula prices every
+CTA as a full chunk, so it bounds this one from above for equal requests). Prefill chunks of different
+lengths are timed like causal row blocks of unequal length: the longer of the average SM load and the
+heaviest row block.
 Batches of equal requests never come here: the caller uses the equal-length formulas, exactly as before.
 """
 
