@@ -24,6 +24,7 @@ import numpy as np
 
 from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
 from cosim.errors import CosimInputError
+from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
@@ -112,7 +113,7 @@ def _split_step(timed: list[TimedRow]) -> _Split:
     return _Split(fc_s, attn_s, xfer_s, fc_device, attn_device or fc_device)
 
 
-def _kv_owner_use(graph: nx.DiGraph, system: Any, mapping: Mapping | str | None) -> tuple[str, float, float]:
+def _kv_owner_use(graph: nx.DiGraph, system: SystemView, mapping: Mapping | str | None) -> tuple[str, float, float]:
     """(KV home device, bytes held there, its capacity) for one graph."""
     placement, memory = place_and_validate(graph, system, mapping, strict=False)
     tensors = graph.graph.get("tensors") or {}
@@ -131,7 +132,7 @@ def _kv_owner_use(graph: nx.DiGraph, system: Any, mapping: Mapping | str | None)
 
 
 def capacity_batch_from(
-    build: Callable[[int], nx.DiGraph], system: Any, mapping: Mapping | str | None
+    build: Callable[[int], nx.DiGraph], system: SystemView, mapping: Mapping | str | None
 ) -> tuple[str, int]:
     """Largest batch that fits on the KV device; memory is affine in batch, so two graphs pin it down."""
     owner, one, capacity = _kv_owner_use(build(1), system, mapping)
@@ -145,7 +146,7 @@ def capacity_batch_from(
 
 def curves_from_builder(
     build: Callable[[int], nx.DiGraph],
-    system: Any,
+    system: SystemView | str,
     batch_sizes: Sequence[int],
     *,
     mapping: Mapping | str | None = None,
@@ -187,7 +188,7 @@ def curves_from_builder(
         )
     return DRMCurves(
         model=str(first.graph.get("model", "")),
-        system=str(getattr(system, "name", "")),
+        system=str(system.name),
         context=int(first.graph.get("context", 0)) if np.ndim(first.graph.get("context", 0)) == 0 else -1,
         tp=int(first.graph.get("tp", 1)),
         batch=batches,
@@ -205,7 +206,7 @@ def curves_from_builder(
 
 def disaggregated_roofline(
     model: Any,
-    system: Any,
+    system: SystemView | str,
     context: int,
     batch_sizes: Sequence[int],
     *,

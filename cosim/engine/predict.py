@@ -9,10 +9,10 @@ CLI, notebooks, studies and sweeps all go through the same path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
+from cosim.hardware.system import SystemView
 from cosim.mapping.default import default_mapping
 from cosim.mapping.mapping import Mapping, load_mapping
 from cosim.mapping.memory import MemoryUse
@@ -20,26 +20,27 @@ from cosim.mapping.placement import Placement, place
 from cosim.mapping.validate import GIB, validate_placement
 from cosim.perf.result import StepResult
 from cosim.schedule.sequential import run_sequential
+from cosim.workload.model import ModelConfig
 from cosim.workload.ops import Phase
 
 
-def resolve_system(hw: Any) -> Any:
-    """A System object, or a system/device preset name or file."""
-    if hasattr(hw, "devices") and hasattr(hw, "caps"):
+def resolve_system(hw: SystemView | str | Path) -> SystemView:
+    """A system object (anything that implements ``SystemView``), or a system/device preset name or file."""
+    if isinstance(hw, SystemView):
         return hw
     from cosim.hardware import load_system
 
     return load_system(hw)
 
 
-def resolve_mapping(mapping: Mapping | str | Path | None, system: Any, phase: Phase | str) -> Mapping:
+def resolve_mapping(mapping: Mapping | str | Path | None, system: SystemView, phase: Phase | str) -> Mapping:
     if mapping is None:
         return default_mapping(system, phase)
     return load_mapping(mapping)
 
 
 def place_and_validate(
-    graph: nx.DiGraph, system: Any, mapping: Mapping | str | Path | None, *, strict: bool = False
+    graph: nx.DiGraph, system: SystemView, mapping: Mapping | str | Path | None, *, strict: bool = False
 ) -> tuple[Placement, list[MemoryUse]]:
     phase = graph.graph.get("phase", Phase.DECODE)
     placement = place(graph, system, resolve_mapping(mapping, system, phase))
@@ -69,7 +70,7 @@ def context_notes(graph: nx.DiGraph) -> list[str]:
 
 def predict_graph(
     graph: nx.DiGraph,
-    system: Any,
+    system: SystemView | str | Path,
     *,
     mapping: Mapping | str | Path | None = None,
     cost_model: str | None = None,
@@ -83,8 +84,8 @@ def predict_graph(
 
 
 def predict(
-    model: Any,
-    hw: Any,
+    model: ModelConfig | str | Path,
+    hw: SystemView | str | Path,
     phase: Phase | str,
     batch: int,
     context: int | list[int],

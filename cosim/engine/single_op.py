@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 from cosim.engine.predict import predict_graph, resolve_system
 from cosim.errors import CosimInputError
+from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping
 from cosim.mapping.schema import OpRule
 from cosim.perf.result import OpResult
@@ -14,7 +15,7 @@ from cosim.workload.ops import Operator, Phase
 
 
 def predict_op(
-    hw: Any,
+    hw: SystemView | str | Path,
     op: Operator,
     *,
     phase: Phase = Phase.DECODE,
@@ -38,13 +39,13 @@ def predict_op(
 
 
 def predict_op_gemm(
-    hw: Any, m: int, n: int, k: int, dtype: str = "bf16", device: str | None = None
+    hw: SystemView | str | Path, m: int, n: int, k: int, dtype: str = "bf16", device: str | None = None
 ) -> OpResult:
     return predict_op(hw, gemm_operator(m, n, k, dtype), batch=m, device=device)
 
 
 def predict_op_attention(
-    hw: Any,
+    hw: SystemView | str | Path,
     phase: str | Phase,
     batch: int,
     heads: int,

@@ -19,6 +19,7 @@ import numpy as np
 
 from cosim.engine.predict import place_and_validate, resolve_system
 from cosim.errors import CosimInputError
+from cosim.hardware.system import SystemView
 from cosim.hardware.variants import DEVICE_PARAMS, LINK_PARAMS, check_params
 from cosim.mapping.mapping import Mapping as MappingRules
 from cosim.perf.result import BOUNDS
@@ -72,7 +73,7 @@ class VectorizedStep:
 
     @classmethod
     def build(
-        cls, graph: nx.DiGraph, system: Any, mapping: MappingRules | str | None = None
+        cls, graph: nx.DiGraph, system: SystemView | str, mapping: MappingRules | str | None = None
     ) -> VectorizedStep:
         system = resolve_system(system)
         placement, memory = place_and_validate(graph, system, mapping, strict=False)
@@ -84,7 +85,7 @@ class VectorizedStep:
             # This path IS the roofline: device kinds whose default (DEFAULT_BY_KIND) is a detailed model
             # (PIM streams, systolic arrays) are swept with the roofline; compare it with
             # predict(..., cost_model="roofline"). An explicit per-device override is refused below.
-            model = getattr(slot, "cost_model", None) or "roofline"
+            model = slot.cost_model or "roofline"
             used = any(r.kind is RowKind.OPERATOR and r.device == name for r in plan.rows)
             if used and model != "roofline":
                 raise CosimInputError(
@@ -230,7 +231,7 @@ class VectorizedStep:
 
 def evaluate_variants(
     graph: nx.DiGraph,
-    system: Any,
+    system: SystemView | str,
     variants: Mapping[str, Mapping[str, Any]],
     *,
     mapping: MappingRules | str | None = None,

@@ -9,7 +9,7 @@ from cosim.hardware.hbm_pim import HbmPimSpec, HbmStack, PimUnits, Placement
 from cosim.hardware.link import CollectiveLinkSpec, LinkKind, LinkSpec, pcie_bw_bytes_per_s
 from cosim.hardware.npu import Dataflow, NpuSpec, SystolicArrays, VectorUnits
 from cosim.hardware.presets import list_hardware, load_device, load_system, parse_device
-from cosim.hardware.system import DeviceSlot, DeviceSpec, System
+from cosim.hardware.system import DeviceSlot, DeviceSpec, SlotView, System, SystemView
 
 __all__ = [
     "BankPu",
@@ -38,7 +38,9 @@ __all__ = [
     "PimUnits",
     "Placement",
     "RankPu",
+    "SlotView",
     "System",
+    "SystemView",
     "SystolicArrays",
     "VectorUnits",
     "list_hardware",

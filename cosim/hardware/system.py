@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 from pydantic import Field
 
@@ -31,6 +31,59 @@ SPEC_CLASSES: dict[DeviceKind, type[GpuSpec | NpuSpec | DimmPimSpec | HbmPimSpec
     DeviceKind.DIMM_PIM: DimmPimSpec,
     DeviceKind.HBM_PIM: HbmPimSpec,
 }
+
+
+@runtime_checkable
+class SlotView(Protocol):
+    """What the pipeline reads of one device slot (``DeviceSlot``, or a test's hand-built slot)."""
+
+    @property
+    def spec(self) -> Any:
+        """The device schema (GpuSpec, ...); cost models that need more than the caps read it."""
+
+    @property
+    def count(self) -> int:
+        """Identical devices in the slot."""
+
+    @property
+    def memory_of(self) -> str | None:
+        """The slot whose memory this device computes in (HBM-PIM inside the GPU's HBM), or None."""
+
+    @property
+    def cost_model(self) -> str | None:
+        """A cost-model override for the slot, or None for the default of its kind."""
+
+
+@runtime_checkable
+class SystemView(Protocol):
+    """The system contract of the mapping, cost-model, schedule and engine stages.
+
+    ``System`` implements it; so do ``cosim.hardware.variants.SystemVariant`` (a system seen through
+    parameter overrides) and the hand-built systems of the unit tests. Everything downstream of
+    ``load_system`` asks only these questions, so anything that answers them can be predicted on.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def devices(self) -> Mapping[str, SlotView]:
+        """Slots by device name, in the system's order."""
+
+    def caps(self, name: str) -> DeviceCaps:
+        """Caps of ONE device of slot ``name``."""
+
+    def link_between(self, a: str, b: str) -> LinkCaps | None:
+        """The link carrying bytes from ``a`` to ``b``; None when the two share memory."""
+
+    def collective_link(self, name: str) -> LinkCaps | None:
+        """The fabric among the devices of slot ``name``; None for a single device."""
+
+    def compute_devices(self) -> list[str]:
+        """GPU/NPU slot names, in order."""
+
+    def pim_devices(self) -> list[str]:
+        """PIM slot names, in order."""
 
 
 @dataclass(frozen=True)

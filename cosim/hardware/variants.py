@@ -13,6 +13,7 @@ from typing import Any
 
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps, LinkCaps
+from cosim.hardware.system import SlotView, SystemView
 
 DEVICE_PARAMS = ("mem_bw_bytes_per_s", "flops_scale", "mem_capacity_bytes", "op_overhead_s")
 """``flops_scale`` multiplies every peak (matrix and vector, every dtype) of the device."""
@@ -45,10 +46,10 @@ def vary_link(link: LinkCaps, params: Mapping[str, float]) -> LinkCaps:
 class SystemVariant:
     """A system seen through overrides: same devices, slots and links, other numbers."""
 
-    def __init__(self, base: Any, variant: Mapping[str, Mapping[str, float]]) -> None:
+    def __init__(self, base: SystemView, variant: Mapping[str, Mapping[str, float]]) -> None:
         self.base = base
-        self.name = getattr(base, "name", "")
-        self.devices = base.devices
+        self.name: str = base.name
+        self.devices: Mapping[str, SlotView] = base.devices
         self._device_params = {k: v for k, v in variant.items() if k in base.devices}
         self._link_params = {k: v for k, v in variant.items() if k not in base.devices}
 
@@ -74,8 +75,11 @@ class SystemVariant:
         return list(self.base.pim_devices())
 
     def __getattr__(self, item: str) -> Any:  # anything else (description, spec helpers) from the base
-        return getattr(self.base, item)
+        base = self.__dict__.get("base")  # absent while unpickling: no forwarding (it would recurse)
+        if base is None:
+            raise AttributeError(item)
+        return getattr(base, item)
 
 
-def system_with_overrides(system: Any, variant: Mapping[str, Mapping[str, float]]) -> SystemVariant:
+def system_with_overrides(system: SystemView, variant: Mapping[str, Mapping[str, float]]) -> SystemVariant:
     return SystemVariant(system, variant)

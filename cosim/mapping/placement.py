@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from cosim.errors import CosimInputError
+from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping
 from cosim.workload.ops import Operator, Phase, TensorAccess, TensorClass
 
@@ -34,14 +35,13 @@ def graph_operators(graph: nx.DiGraph) -> list[Operator]:
     return [graph.nodes[n]["op"] for n in nx.lexicographical_topological_sort(graph, key=order.__getitem__)]
 
 
-def slot_count(system: Any, device: str) -> int:
+def slot_count(system: SystemView, device: str) -> int:
     return max(1, int(system.devices[device].count))
 
 
-def memory_owner(system: Any, device: str) -> str:
+def memory_owner(system: SystemView, device: str) -> str:
     """Device whose memory a device computes in (HBM-PIM inside the GPU's HBM) or the device itself."""
-    owner = getattr(system.devices[device], "memory_of", None)
-    return owner if owner else device
+    return system.devices[device].memory_of or device
 
 
 def share_factor(instances: int, count: int) -> float:
@@ -67,7 +67,7 @@ class Placement:
         return self.mapping.home_of(access.name, access.cls)
 
 
-def place(graph: nx.DiGraph, system: Any, mapping: Mapping) -> Placement:
+def place(graph: nx.DiGraph, system: SystemView, mapping: Mapping) -> Placement:
     phase = Phase.parse(graph.graph.get("phase", Phase.DECODE))
     bound = mapping.bind(system)
     op_device = {op.name: bound.device_of(op, phase) for op in graph_operators(graph)}
@@ -76,7 +76,7 @@ def place(graph: nx.DiGraph, system: Any, mapping: Mapping) -> Placement:
     return Placement(mapping=bound, phase=phase, op_device=op_device, tensor_home=tensor_home)
 
 
-def check_support(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
+def check_support(graph: nx.DiGraph, system: SystemView, placement: Placement) -> None:
     """Every operator's device supports its kind; one-line error otherwise."""
     for op in graph_operators(graph):
         device = placement.op_device[op.name]
@@ -92,7 +92,7 @@ def check_support(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
             )
 
 
-def check_tp(graph: nx.DiGraph, system: Any, placement: Placement) -> None:
+def check_tp(graph: nx.DiGraph, system: SystemView, placement: Placement) -> None:
     tp = int(graph.graph.get("tp", 1))
     compute = set(system.compute_devices())
     for device in sorted(set(placement.op_device.values()) & compute):

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 
 from cosim.errors import CapacityError
+from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping, tensor_class_of
 from cosim.mapping.memory import MemoryUse
 from cosim.mapping.placement import (
@@ -31,7 +32,7 @@ from cosim.workload.ops import TensorClass
 GIB = 2.0**30
 
 
-def memory_use(graph: nx.DiGraph, system: Any, placement: Placement) -> list[MemoryUse]:
+def memory_use(graph: nx.DiGraph, system: SystemView, placement: Placement) -> list[MemoryUse]:
     """Bytes each memory-owning device must hold (weights, KV cache, activations) against its capacity."""
     tp = int(graph.graph.get("tp", 1))
     weights: dict[str, float] = {}
@@ -97,7 +98,7 @@ def capacity_error(use: MemoryUse, *, source: str | None = None) -> CapacityErro
 
 
 def validate_placement(
-    graph: nx.DiGraph, system: Any, placement: Placement, *, strict: bool = True
+    graph: nx.DiGraph, system: SystemView, placement: Placement, *, strict: bool = True
 ) -> list[MemoryUse]:
     check_support(graph, system, placement)
     check_tp(graph, system, placement)
@@ -110,7 +111,7 @@ def validate_placement(
 
 
 def validate_mapping(
-    graph: nx.DiGraph, system: Any, mapping: Mapping, *, strict: bool = True
+    graph: nx.DiGraph, system: SystemView, mapping: Mapping, *, strict: bool = True
 ) -> list[MemoryUse]:
     """Raise on unknown devices, unsupported kinds, tp > devices and (strict) capacity overflow."""
     return validate_placement(graph, system, place(graph, system, mapping), strict=strict)

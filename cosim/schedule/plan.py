@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 import networkx as nx
 
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import LinkCaps
+from cosim.hardware.system import SystemView
 from cosim.mapping.placement import Placement, graph_operators, memory_owner, share_factor, slot_count
 from cosim.perf.collective import message_bytes, ring_coefficients
 from cosim.workload.ops import ComputeUnit, Operator
@@ -49,11 +49,11 @@ class StepPlan:
     links: dict[str, LinkCaps]  # every link a row uses, by name
 
 
-def shares_memory(system: Any, a: str, b: str) -> bool:
+def shares_memory(system: SystemView, a: str, b: str) -> bool:
     return a == b or memory_owner(system, a) == memory_owner(system, b)
 
 
-def _link(system: Any, a: str, b: str, what: str) -> LinkCaps:
+def _link(system: SystemView, a: str, b: str, what: str) -> LinkCaps:
     link = system.link_between(a, b)
     if link is None:
         raise CosimInputError(
@@ -64,7 +64,7 @@ def _link(system: Any, a: str, b: str, what: str) -> LinkCaps:
     return link
 
 
-def plan_step(graph: nx.DiGraph, system: Any, placement: Placement) -> StepPlan:
+def plan_step(graph: nx.DiGraph, system: SystemView, placement: Placement) -> StepPlan:
     rows: list[PlannedRow] = []
     links: dict[str, LinkCaps] = {}
 
@@ -146,7 +146,7 @@ def plan_step(graph: nx.DiGraph, system: Any, placement: Placement) -> StepPlan:
     return StepPlan(rows=rows, links=links)
 
 
-def _op_row(op: Operator, device: str, system: Any, links: dict[str, LinkCaps]) -> PlannedRow:
+def _op_row(op: Operator, device: str, system: SystemView, links: dict[str, LinkCaps]) -> PlannedRow:
     if op.unit is not ComputeUnit.NETWORK:
         share = share_factor(op.instances, slot_count(system, device))
         return PlannedRow(

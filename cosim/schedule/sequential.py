@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import networkx as nx
 
 from cosim.hardware.caps import DeviceCaps, LinkCaps
+from cosim.hardware.system import SystemView
 from cosim.mapping.placement import Placement
 from cosim.perf.base import OpTiming, cost_model_for
 from cosim.perf.result import TRANSFER_KIND, MemoryUse, OpResult, StepResult
@@ -37,7 +37,7 @@ def network_timing(row: PlannedRow, link: LinkCaps | None) -> OpTiming:
 
 def time_rows(
     plan: StepPlan,
-    system: Any,
+    system: SystemView,
     *,
     cost_model: str | None = None,
     caps_override: Mapping[str, DeviceCaps] | None = None,
@@ -53,8 +53,8 @@ def time_rows(
                 caps_cache[device] = system.caps(device)
             caps = caps_cache[device]
             slot = system.devices[device]
-            model = cost_model_for(caps.kind, cost_model or getattr(slot, "cost_model", None))
-            t = model.op_timing(row.op, caps, getattr(slot, "spec", None))
+            model = cost_model_for(caps.kind, cost_model or slot.cost_model)
+            t = model.op_timing(row.op, caps, slot.spec)
             s = row.share
             timing = OpTiming(t.compute_s * s, t.memory_s * s, t.overhead_s * s, t.latency_s * s, t.bound)
             model_name = model.name
@@ -89,7 +89,7 @@ def time_rows(
 
 def step_result(
     graph: nx.DiGraph,
-    system: Any,
+    system: SystemView,
     timed: list[TimedRow],
     memory: list[MemoryUse],
     *,
@@ -107,7 +107,7 @@ def step_result(
     phase = g.get("phase", "")
     return StepResult(
         model=str(g.get("model", "")),
-        system=str(getattr(system, "name", "")),
+        system=str(system.name),
         phase=getattr(phase, "value", str(phase)),
         batch=int(g.get("batch", 0)),
         context=int(context),
@@ -127,7 +127,7 @@ def step_result(
 
 def run_sequential(
     graph: nx.DiGraph,
-    system: Any,
+    system: SystemView,
     placement: Placement,
     memory: list[MemoryUse],
     *,
