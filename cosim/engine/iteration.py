@@ -37,7 +37,7 @@ from cosim.perf.gpu.model import decode_splits_keys
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
 from cosim.workload.attention import attention_parts
-from cosim.workload.fusion import PROFILES, Fusion
+from cosim.workload.fusion import PROFILES, Fusion, Logits
 from cosim.workload.graph import build_step_graph, part_operators
 from cosim.workload.model import ModelConfig
 from cosim.workload.ops import Operator, OpKind, Phase
@@ -47,6 +47,18 @@ from cosim.workload.step import Step, slice_phase
 
 def _is_part_op(op: Operator | None) -> bool:
     return op is not None and "q_lens" in op.attrs
+
+
+def _is_logit_op(op: Operator | None) -> bool:
+    """The lm_head and what gathers its output: one row per logit row (per request in a serving iteration)."""
+    return op is not None and (op.kind is OpKind.LM_HEAD or op.name == "logits_all_gather")
+
+
+def _split_dense(dense: list[TimedRow]) -> tuple[float, float]:
+    """(seconds of token-parallel rows, seconds of logit rows and their transfers)."""
+    logit_ops = {t.plan.name for t in dense if t.plan.kind is not RowKind.TRANSFER and _is_logit_op(t.plan.op)}
+    logits = [t for t in dense if t.plan.name in logit_ops or t.plan.src in logit_ops or t.plan.dst in logit_ops]
+    return _total(dense) - _total(logits), _total(logits)
 
 
 def _group_rows(timed: list[TimedRow]) -> tuple[list[TimedRow], list[TimedRow], list[TimedRow]]:
@@ -94,7 +106,8 @@ class IterationModel:
                             attention=attention, tp=tp)
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_batched_tokens = max_batched_tokens
-        self._dense: dict[tuple[int, int, Phase], float] = {}
+        self._token_rows: dict[tuple[int, Phase], float] = {}  # dense rows by (tokens, phase)
+        self._logit_rows: dict[tuple[int, Phase], float] = {}  # lm_head rows by (logit rows, phase)
         self._transfers: dict[tuple, tuple[float, float, float]] = {}
         self._placed: dict[tuple, _Placed] = {}
         self._bound: dict[Phase, Mapping] = {}
@@ -180,12 +193,14 @@ class IterationModel:
         return PROFILES[Fusion.parse(self.options["fusion"])]
 
     def _dense_s(self, step: Step) -> float:
-        key = (step.tokens, step.batch, step.phase)
-        hit = self._dense.get(key)
-        if hit is None:
-            _, timed = self._timed(step)
-            hit = self._dense[key] = _total(_group_rows(timed)[0])
-        return hit
+        """Dense rows: token-parallel ones depend on the token count, the lm_head's on its row count."""
+        rows = step.batch if step.is_mixed or self._profile().default_logits is Logits.LAST else step.tokens
+        tkey, lkey = (step.tokens, step.phase), (rows, step.phase)
+        tokens_s, logits_s = self._token_rows.get(tkey), self._logit_rows.get(lkey)
+        if tokens_s is None or logits_s is None:
+            tokens_s, logits_s = _split_dense(_group_rows(self._timed(step)[1])[0])
+            self._token_rows[tkey], self._logit_rows[lkey] = tokens_s, logits_s
+        return tokens_s + logits_s
 
     def _part_s(self, name: str, part: Step, phase: Phase) -> float:
         decode = part.phase is Phase.DECODE
