@@ -61,4 +61,4 @@ def config_from_dict(cls: type[C], options: Mapping[str, Any] | None, *, kind: s
 def require(condition: bool, kind: str, name: str, message: str) -> None:
     """Raise the one-line error of a config whose value is out of range."""
     if not condition:
-        raise CosimInputError(f"{kind} option {message}", field=name)
+        raise CosimInputError(f"{message} ({kind} option)", field=name)

@@ -90,7 +90,7 @@ def simulate(trace: Trace, timer: IterationTimer, *, policy: str | Policy = "vll
     rt = make_router(router, dp)
     table = RequestTable(trace)
     engines = [ReplicaEngine(ReplicaState(r, table, KVCache(blocks, block_size, table.blocks), timer, ovh),
-                             pol.fresh(), skip_ahead=skip_ahead) for r in range(dp)]
+                             pol if r == 0 else pol.fresh(), skip_ahead=skip_ahead) for r in range(dp)]
     rejected = _run(table, engines, pol, rt, _Progress(progress, len(table)))
     config = RunConfig(trace=trace.name, policy=pol.name, policy_options=pol.config.to_dict(), block_size=block_size,
                        num_blocks=blocks, dp=dp, router=rt.name, overhead=ovh.to_dict(), skip_ahead=skip_ahead)

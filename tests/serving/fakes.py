@@ -80,3 +80,21 @@ def poisson_trace(n: int, rate_per_s: float, *, prompt=(64, 512), output=(16, 25
     rng = np.random.default_rng(seed)
     arrivals = np.cumsum(rng.exponential(1.0 / rate_per_s, n))
     return Trace.from_arrays(f"poisson-{rate_per_s}", arrivals, rng.integers(*prompt, n), rng.integers(*output, n))
+
+
+def assert_conserved(result, trace) -> None:
+    """Every request completes exactly once with exactly its output tokens, unless it was rejected."""
+    req = result.requests
+    for r in trace:
+        k = int(np.flatnonzero(req["id"] == r.id)[0])
+        if req["status"][k] == 4:  # rejected
+            assert r.id in result.rejected_reasons
+            assert len(result.token_times_s(r.id)) == 0
+            continue
+        times = result.token_times_s(r.id)
+        assert len(times) == r.output_tokens  # every token exactly once
+        assert np.all(np.diff(times) > 0)
+        assert times[0] == req["first_token_s"][k] and times[-1] == req["last_token_s"][k]
+        assert req["arrival_s"][k] <= req["first_scheduled_s"][k] < req["first_token_s"][k]
+    s = result.summary()
+    assert s["completed"] + s["rejected"] == len(trace)

@@ -9,13 +9,16 @@ to serve prefill bursts; a load estimate for the cluster router.
 
 What could not be pinned down and is this implementation's reading:
 
-* capacity: the iteration may last ``tau = max(tpot_slo, min over running decodes of (deadline - now))``
-  (the tightest decode's slack, never less than one TPOT); the token capacity is the largest token count
-  (<= ``max_num_batched_tokens``) whose estimated iteration time (the simulator's own IterationTimer plus
-  engine overhead, found by bisection) stays within ``tau``; no prefill pending -> every decode runs;
-* fair formation: decodes, ongoing prefills and admissible waiting requests are taken earliest-deadline-first
-  (a prefill's deadline is its first token's; a preempted request's is that of its next token) until the
-  capacity is used, so a decode far ahead of its envelope yields to a prefill about to miss its TTFT;
+* capacity: the iteration may last ``tau = max(tpot_slo, min decode slack - tpot_slo)``, slack = deadline
+  of the next token - now, so that a decode deferred now still meets its deadline one iteration later;
+  the token capacity is the largest token count (<= ``max_num_batched_tokens``) whose estimated iteration
+  time (the simulator's own IterationTimer plus engine overhead, by bisection) stays within ``tau``;
+* fair formation: decodes with less than two TPOTs of slack are urgent and always run; the rest of the
+  capacity goes earliest-deadline-first to the other decodes, the ongoing prefills and the admissible
+  waiting requests (a prefill's deadline is its first token's, a preempted request's that of its next
+  token), so a decode far ahead of its envelope yields to a prefill about to miss its TTFT, and a
+  decode on its envelope keeps its TPOT while prefills get what is left; no prefill pending -> every
+  decode runs;
 * KV: vLLM V1's manager and recompute preemption (FairBatching is built on vLLM); a waiting request is
   admitted only if its whole current sequence fits (``reserve_full_isl``), FCFS by deadline, stopping at
   the first that does not; at most ``max_num_seqs`` running;
@@ -99,12 +102,13 @@ class FairBatchingPolicy(Policy):
         device = state.timer.iteration_s(q, state.table.computed[idx] + q)
         return device + state.overhead.iteration_s(len(plan), int(q.sum()))
 
-    def _capacity(self, state: ReplicaState, tasks: list[tuple[int, int]], tau_s: float) -> int:
-        """Largest token capacity whose planned batch is estimated to finish within ``tau_s`` (at least 1)."""
+    def _capacity(self, state: ReplicaState, tasks: list[tuple[int, int]], tau_s: float, floor: int) -> int:
+        """Largest token capacity whose planned batch is estimated to finish within ``tau_s``; never below
+        ``floor`` (the urgent decodes at the head of ``tasks``, which run even if they alone take longer)."""
         hi = min(self.config.max_num_batched_tokens, sum(rest for _, rest in tasks))
-        if math.isinf(tau_s) or self._estimate_s(state, self._plan(state, tasks, hi)) <= tau_s:
-            return hi
-        lo = 1
+        lo = max(1, floor)
+        if hi <= lo or math.isinf(tau_s) or self._estimate_s(state, self._plan(state, tasks, hi)) <= tau_s:
+            return max(hi, lo)
         while hi - lo > 1:
             mid = (lo + hi) // 2
             if self._estimate_s(state, self._plan(state, tasks, mid)) <= tau_s:
@@ -122,13 +126,18 @@ class FairBatchingPolicy(Policy):
         self._no_prefill_pending = bool(is_decode.all()) and not joining
         if self._no_prefill_pending:
             return self._commit(state, [(i, 1) for i in decodes], set())
+        tpot = self.config.tpot_slo_s
         candidates = np.concatenate([running, np.asarray(joining, dtype=np.int64)])  # ties keep this order
-        deadlines = self.deadlines_s(state, candidates)
-        order = candidates[np.argsort(deadlines, kind="stable")].tolist()
-        tasks = list(zip(order, state.remaining_of(order), strict=True))
-        slack = deadlines[: len(running)][is_decode] - state.now_s
-        tau_s = max(self.config.tpot_slo_s, float(slack.min()) if len(slack) else math.inf)
-        plan = self._plan(state, tasks, self._capacity(state, tasks, tau_s))
+        slack = self.deadlines_s(state, candidates) - state.now_s
+        urgent = np.zeros(len(candidates), dtype=bool)
+        urgent[: len(running)] = is_decode & (slack[: len(running)] < 2 * tpot)
+        order = np.concatenate([np.flatnonzero(urgent), np.flatnonzero(~urgent)[np.argsort(slack[~urgent],
+                                                                                           kind="stable")]])
+        ordered = candidates[order].tolist()
+        tasks = list(zip(ordered, state.remaining_of(ordered), strict=True))
+        decode_slack = slack[: len(running)][is_decode]
+        tau_s = max(tpot, float(decode_slack.min()) - tpot) if len(decode_slack) else math.inf
+        plan = self._plan(state, tasks, self._capacity(state, tasks, tau_s, int(urgent.sum())))
         return self._commit(state, plan, set(joining))
 
     def _commit(self, state: ReplicaState, plan: list[tuple[int, int]], joining: set[int]) -> Batch:

@@ -38,7 +38,7 @@ class SarathiConfig(PolicyConfig):
         require(self.max_num_seqs >= 1, "sarathi policy", "max_num_seqs", "must be >= 1")
         require(0.0 <= self.watermark_fraction < 1.0, "sarathi policy", "watermark_fraction", "must be in [0, 1)")
         require(self.max_num_seqs <= self.chunk_size, "sarathi policy", "max_num_seqs",
-                f"({self.max_num_seqs}) must be <= chunk_size ({self.chunk_size}) so the decodes fit the budget")
+                f"{self.max_num_seqs} must be <= chunk_size ({self.chunk_size}) so the decodes fit the budget")
 
 
 @POLICIES.register("sarathi")

@@ -42,7 +42,7 @@ class VllmConfig(PolicyConfig):
         require(self.max_num_seqs >= 1, "vllm policy", "max_num_seqs", "must be >= 1")
         require(self.long_prefill_token_threshold >= 0, "vllm policy", "long_prefill_token_threshold", "must be >= 0")
         require(self.max_num_batched_tokens >= self.max_num_seqs, "vllm policy", "max_num_batched_tokens",
-                f"({self.max_num_batched_tokens}) must be >= max_num_seqs ({self.max_num_seqs}) as vLLM requires")
+                f"{self.max_num_batched_tokens} must be >= max_num_seqs ({self.max_num_seqs}), as vLLM requires")
 
     @classmethod
     def for_gpu(cls, memory_gib: float, device_name: str, *, offline: bool = False, **overrides: object) -> VllmConfig:
