@@ -110,6 +110,7 @@ class IterationModel:
         self._logit_rows: dict[tuple[int, Phase], float] = {}  # lm_head rows by (logit rows, phase)
         self._transfers: dict[tuple, tuple[float, float, float]] = {}
         self._placed: dict[tuple, _Placed] = {}
+        self._slopes: dict[tuple, list[tuple[bool, float, float, float]] | None] = {}
         self._bound: dict[Phase, Mapping] = {}
         self._capacity: int | None = None
 
@@ -157,27 +158,50 @@ class IterationModel:
         if len(parts) != 1:
             return None
         name, part = parts[0]
+        slopes = self._run_slopes(step0, name, part)
+        if slopes is None:
+            return None
         i = np.arange(steps, dtype=float)
         total = np.full(steps, self._dense_s(step0))
-        later = self.step(ones, kv_lens + 1)
+        for op, (constant, p, d_compute, d_memory) in zip(part_operators(self.config, part, name, **self.options),
+                                                          slopes, strict=True):
+            placed = self._placement(step0.phase, op)
+            scale = placed.share * op.repeat
+            if constant:
+                total += placed.model.op_timing(op, placed.caps, placed.spec).latency_s * scale
+                continue
+            t0 = placed.model.op_timing(op, placed.caps, placed.spec)
+            compute, memory = t0.compute_s + d_compute * i, t0.memory_s + d_memory * i
+            rest = t0.latency_s - float(overlap_sum(p, t0.compute_s, t0.memory_s))
+            total += (overlap_sum(p, compute, memory) + rest) * scale
+        a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode"), part)
+        return total + a + b_q * part.tokens + b_kv * (part.kv_tokens + part.batch * i)
+
+    def _run_slopes(self, step0: Step, name: str, part: Step) -> list[tuple[bool, float, float, float]] | None:
+        """Per part operator of a decode run: (constant over the run, overlap exponent, compute and memory
+        growth per step); None when an operator is not affine per step. The growth depends on the request count
+        only (waves and bytes per key), so it is cached per (phase, requests, equal lengths)."""
+        uniform = bool((part.kv_lens == part.kv_lens[0]).all())
+        key = (step0.phase, part.batch, uniform)
+        if key in self._slopes:
+            return self._slopes[key]
+        later = self.step(part.q_lens, part.kv_lens + 1)
+        out: list[tuple[bool, float, float, float]] | None = []
         for op0, op1 in zip(part_operators(self.config, part, name, **self.options),
                             part_operators(self.config, later, name, **self.options), strict=True):
             placed = self._placement(step0.phase, op0)
             t0 = placed.model.op_timing(op0, placed.caps, placed.spec)
             t1 = placed.model.op_timing(op1, placed.caps, placed.spec)
-            scale = placed.share * op0.repeat
             if t0.latency_s == t1.latency_s and op0.kind is not OpKind.FUSED_ATTENTION:
-                total += t0.latency_s * scale
+                out.append((True, 0.0, 0.0, 0.0))
                 continue
             gpu = self._unsplit_flash_decode(op0, placed)
             if gpu is None:
-                return None
-            compute = t0.compute_s + (t1.compute_s - t0.compute_s) * i
-            memory = t0.memory_s + (t1.memory_s - t0.memory_s) * i
-            rest = t0.latency_s - float(overlap_sum(gpu.attn_overlap, t0.compute_s, t0.memory_s))
-            total += (overlap_sum(gpu.attn_overlap, compute, memory) + rest) * scale
-        a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode"), part)
-        return total + a + b_q * part.tokens + b_kv * (part.kv_tokens + part.batch * i)
+                out = None
+                break
+            out.append((False, gpu.attn_overlap, t1.compute_s - t0.compute_s, t1.memory_s - t0.memory_s))
+        self._slopes[key] = out
+        return out
 
     @staticmethod
     def _unsplit_flash_decode(op: Operator, placed: _Placed) -> GpuView | None:
