@@ -59,13 +59,18 @@ class _Progress:
     """Calls ``fn`` with the finished (or rejected) fraction, at most about 1000 times a run."""
 
     def __init__(self, fn: ProgressFn | None, total: int) -> None:
-        self.fn, self.total, self.done, self._next = fn, max(total, 1), 0, 0
+        self.fn, self.total, self.done, self._next, self.reported = fn, max(total, 1), 0, 0, -1.0
 
     def add(self, n: int) -> None:
         self.done += n
         if self.fn is not None and self.done >= self._next:
-            self.fn(self.done / self.total)
+            self.report(self.done / self.total)
             self._next = self.done + max(1, self.total // 1000)
+
+    def report(self, fraction: float) -> None:
+        if self.fn is not None and fraction > self.reported:
+            self.reported = fraction
+            self.fn(fraction)
 
 
 def simulate(trace: Trace, timer: IterationTimer, *, policy: str | Policy = "vllm",
@@ -130,8 +135,7 @@ def _run(table: RequestTable, engines: list[ReplicaEngine], policy: Policy, rout
         for e in engines:
             if not e.busy and e.state.has_work:
                 heapq.heappush(heap, (e.start(now, next_arrival), e.index))
-    if progress.fn is not None and progress.done < progress.total:
-        progress.fn(1.0)
+    progress.report(1.0)
     return rejected
 
 
