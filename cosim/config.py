@@ -8,7 +8,9 @@ allowed, never a traceback.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -50,9 +52,26 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
+_RECORDERS: ContextVar[tuple[list[Path], ...]] = ContextVar("cosim_config_recorders", default=())
+
+
+@contextmanager
+def recording_reads() -> Iterator[list[Path]]:
+    """Collect the path of every file :func:`load_document` reads inside the block (nested blocks each see
+    their reads); caches of loaded presets key on these files' modification times."""
+    reads: list[Path] = []
+    token = _RECORDERS.set((*_RECORDERS.get(), reads))
+    try:
+        yield reads
+    finally:
+        _RECORDERS.reset(token)
+
+
 def load_document(path: str | Path) -> Any:
     """Read a YAML (safe loader) or JSON file; errors name the file and the line."""
     path = Path(path)
+    for reads in _RECORDERS.get():
+        reads.append(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -22,12 +22,14 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
+from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_model, resolve_system
 from cosim.errors import CosimInputError
 from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping
+from cosim.mapping.placement import memory_owner
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
+from cosim.workload import build_graph
 from cosim.workload.ops import ATTENTION_KINDS, OpKind, Phase, TensorClass
 
 ATTENTION_SIDE = frozenset(ATTENTION_KINDS | {OpKind.KV_CACHE_WRITE})
@@ -124,8 +126,6 @@ def _kv_owner_use(graph: nx.DiGraph, system: SystemView, mapping: Mapping | str 
     ]
     if not kv_homes:
         raise CosimInputError("the graph has no KV-cache tensor to size Line-Cap", field="model")
-    from cosim.mapping.placement import memory_owner
-
     owner = memory_owner(system, kv_homes[0])
     use = next(m for m in memory if m.device == owner)
     return owner, use.total_bytes, use.capacity_bytes
@@ -219,9 +219,7 @@ def disaggregated_roofline(
     mapping: Mapping | str | None = None,
 ) -> DRMCurves:
     """DRM lines of ``model`` decoding at ``context`` on ``system`` for each batch in ``batch_sizes``."""
-    from cosim.workload import build_graph, load_model
-
-    config = load_model(model)
+    config = resolve_model(model)
 
     def build(batch: int) -> nx.DiGraph:
         return build_graph(

@@ -15,7 +15,10 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from cosim.config import StrictModel, load_with_extends, resolve_preset, validate
+from cosim.dse.drm import disaggregated_roofline
+from cosim.engine.predict import predict, resolve_model, resolve_system
 from cosim.errors import CosimError
+from cosim.hardware.system import SystemView
 from cosim.perf.result import StepResult
 
 
@@ -67,7 +70,7 @@ class StudyResult:
     results: dict[tuple[str, int, int], StepResult] = field(default_factory=dict)
     drm: dict[tuple[str, int], Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
-    systems: dict[str, Any] = field(default_factory=dict)  # preset name -> loaded System
+    systems: dict[str, SystemView] = field(default_factory=dict)  # preset name -> loaded System
 
     def summary(self) -> list[dict[str, Any]]:
         """Per system and context: largest batch that fits and the best throughput among fitting points."""
@@ -96,14 +99,10 @@ class StudyResult:
 
 def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
     """Predict every (system, context, batch) point; a bad point is recorded, not fatal."""
-    from cosim.engine import predict
-    from cosim.hardware import load_system
-    from cosim.workload import load_model
-
     study = StudyResult(spec)
-    model = load_model(spec.model)
+    model = resolve_model(spec.model)
     for system_name in spec.systems:
-        system = load_system(system_name)
+        system = resolve_system(system_name)
         study.systems[system_name] = system
         mapping = spec.mappings.get(system_name)
         for context in spec.context:
@@ -136,8 +135,6 @@ def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
 
 
 def _drm(spec: StudySpec, model, system, context: int, mapping, study: StudyResult):
-    from cosim.dse.drm import disaggregated_roofline
-
     batches = spec.drm_batch or spec.batch
     try:
         return disaggregated_roofline(model, system, context, batches, tp=spec.tp, dtype=spec.dtype,

@@ -9,12 +9,14 @@ validate -> cli.
 """
 
 from cosim.engine.predict import (
+    clear_caches,
     context_notes,
     memory_notes,
     place_and_validate,
     predict,
     predict_graph,
     resolve_mapping,
+    resolve_model,
     resolve_system,
 )
 from cosim.engine.single_op import predict_op, predict_op_attention, predict_op_gemm
@@ -23,6 +25,7 @@ from cosim.engine.vectorized import VariantResults, VectorizedStep, evaluate_var
 __all__ = [
     "VariantResults",
     "VectorizedStep",
+    "clear_caches",
     "context_notes",
     "evaluate_variants",
     "memory_notes",
@@ -33,5 +36,6 @@ __all__ = [
     "predict_op_attention",
     "predict_op_gemm",
     "resolve_mapping",
+    "resolve_model",
     "resolve_system",
 ]

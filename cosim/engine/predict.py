@@ -3,7 +3,8 @@
 This is the step-predictor layer: it sits above the workload, hardware, mapping, cost-model (perf) and
 schedule stages and is the only place that strings them together, so none of those stages imports
 another one above it. Model, hardware and mapping may be objects or preset names / file paths, so the
-CLI, notebooks, studies and sweeps all go through the same path.
+CLI, notebooks, studies and sweeps all go through the same path; names and paths are loaded once per
+process (``cosim.engine.cache``: reloaded when a file changes, systems and mappings handed out as copies).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 
 import networkx as nx
 
+from cosim.engine.cache import PresetCache
+from cosim.errors import CosimInputError
+from cosim.hardware import load_system
 from cosim.hardware.system import SystemView
 from cosim.mapping.default import default_mapping
 from cosim.mapping.mapping import Mapping, load_mapping
@@ -20,23 +24,42 @@ from cosim.mapping.placement import Placement, place
 from cosim.mapping.validate import GIB, validate_placement
 from cosim.perf.result import StepResult
 from cosim.schedule.sequential import run_sequential
+from cosim.workload import build_graph, load_model
 from cosim.workload.model import ModelConfig
 from cosim.workload.ops import Phase
 
+SYSTEMS: PresetCache[SystemView] = PresetCache(load_system, "hw", "hardware", copy_out=True)
+MODELS: PresetCache[ModelConfig] = PresetCache(load_model, "workloads", "model", copy_out=False)
+MAPPINGS: PresetCache[Mapping] = PresetCache(load_mapping, "mappings", "mapping", copy_out=True)
+
+
+def clear_caches() -> None:
+    """Forget every loaded preset (the caches also reload by themselves when a file changes)."""
+    for cache in (SYSTEMS, MODELS, MAPPINGS):
+        cache.clear()
+
 
 def resolve_system(hw: SystemView | str | Path) -> SystemView:
-    """A system object (anything that implements ``SystemView``), or a system/device preset name or file."""
+    """A system object (anything that implements ``SystemView``), or a system/device preset name or file
+    (loaded once; each call gets its own copy)."""
     if isinstance(hw, SystemView):
         return hw
-    from cosim.hardware import load_system
+    return SYSTEMS.get(hw)
 
-    return load_system(hw)
+
+def resolve_model(model: ModelConfig | str | Path) -> ModelConfig:
+    """A ModelConfig, or a model preset name / YAML / HF config.json (loaded once; ModelConfig is immutable)."""
+    if isinstance(model, ModelConfig):
+        return model
+    return MODELS.get(model)
 
 
 def resolve_mapping(mapping: Mapping | str | Path | None, system: SystemView, phase: Phase | str) -> Mapping:
     if mapping is None:
         return default_mapping(system, phase)
-    return load_mapping(mapping)
+    if isinstance(mapping, Mapping):
+        return mapping
+    return MAPPINGS.get(mapping)
 
 
 def place_and_validate(
@@ -102,11 +125,13 @@ def predict(
     strict: bool = False,
 ) -> StepResult:
     """Latency, FLOPs, bytes and memory of one step (sequential schedule; no overlap between devices)."""
-    from cosim.workload import build_graph
-
     system = resolve_system(hw)
+    try:
+        config: ModelConfig | str | Path = resolve_model(model)
+    except CosimInputError:
+        config = model  # build_graph checks the step first, then reports the model, as it always has
     graph = build_graph(
-        model,
+        config,
         phase,
         batch,
         context,
