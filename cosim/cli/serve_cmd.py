@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     budget = options.get("max_num_batched_tokens") or options.get("chunk_size") or 8192
     timer = IterationModel(args.model, args.hw, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,
-                           max_batched_tokens=budget)
+                           max_batched_tokens=budget, max_num_seqs=options.get("max_num_seqs") or 256)
     progress = None if args.no_progress or args.json else _progress_bar(len(trace))
     try:
         result = simulate(trace, timer, policy=args.policy, policy_options=options, block_size=args.block_size,

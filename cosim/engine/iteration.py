@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from cosim.engine.kv_sizing import vllm_kv_budget
 from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
 from cosim.hardware.caps import DeviceKind
 from cosim.mapping.mapping import Mapping
@@ -37,6 +38,7 @@ from cosim.perf.gpu.model import decode_splits_keys
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
 from cosim.workload.attention import attention_parts
+from cosim.workload.dtypes import DType
 from cosim.workload.fusion import PROFILES, Fusion, Logits
 from cosim.workload.graph import build_step_graph, part_operators
 from cosim.workload.model import ModelConfig
@@ -97,7 +99,8 @@ class IterationModel:
                  mapping: Mapping | str | Path | None = None, cost_model: str | None = None, dtype: str = "bf16",
                  weight_dtype: str | None = None, kv_dtype: str | None = None, fusion: str = "fused",
                  attention: str = "flash",
-                 gpu_memory_utilization: float = 0.9, max_batched_tokens: int = 8192) -> None:
+                 gpu_memory_utilization: float = 0.9, max_batched_tokens: int = 8192,
+                 max_num_seqs: int = 256) -> None:
         self.config = load_model(model)
         self.system = resolve_system(hw)
         self.mapping = mapping
@@ -106,6 +109,7 @@ class IterationModel:
                             attention=attention, tp=tp)
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_batched_tokens = max_batched_tokens
+        self.max_num_seqs = max_num_seqs
         self._token_rows: dict[tuple[int, Phase], float] = {}  # dense rows by (tokens, phase)
         self._logit_rows: dict[tuple[int, Phase], float] = {}  # lm_head rows by (logit rows, phase)
         self._transfers: dict[tuple, tuple[float, float, float]] = {}
@@ -283,21 +287,34 @@ class IterationModel:
 
     # ----- capacity -----
     def kv_capacity_tokens(self) -> int:
-        """KV entries the KV cache's home holds: GPU memory as vLLM sizes it (``gpu_memory_utilization`` of
-        the card minus weights and the activation peak of the largest batch), a PIM device's whole capacity."""
+        """KV entries the KV cache's home holds: on a GPU/NPU home what vLLM 0.19's start-up profiling leaves
+        (``cosim.engine.kv_sizing``: ``gpu_memory_utilization`` of the runtime-reported total, less weights and
+        the torch peak of a ``max_batched_tokens`` forward or of the ``max_num_seqs``-request dummy sampler run),
+        on a PIM device its whole capacity less what else it holds."""
         if self._capacity is None:
             tokens = max(1, self.max_batched_tokens)
             step = Step(Phase.PREFILL, np.array([tokens], dtype=np.int64), np.array([tokens], dtype=np.int64))
             graph = build_step_graph(self.config, step, **self.options)
             _, memory = place_and_validate(graph, self.system, self.mapping)
+            act_bytes = DType.parse(self.options["dtype"]).bytes
             best = None
             for use in memory:
                 if use.kv_cache_bytes <= 0:
                     continue
                 per_token = use.kv_cache_bytes / tokens
                 kind = self.system.caps(use.device).kind
-                util = self.gpu_memory_utilization if kind in (DeviceKind.GPU, DeviceKind.NPU) else 1.0
-                free = util * use.capacity_bytes - use.weights_bytes - use.activation_bytes
+                if kind in (DeviceKind.GPU, DeviceKind.NPU):
+                    spec = getattr(self.system.devices.get(use.device), "spec", None)
+                    mem = getattr(spec, "memory", None)
+                    total = mem.visible_bytes if mem is not None else use.capacity_bytes
+                    free = vllm_kv_budget(
+                        total_bytes=total, gpu_memory_utilization=self.gpu_memory_utilization,
+                        weights_bytes=use.weights_bytes, forward_peak_bytes=use.activation_bytes,
+                        max_num_seqs=self.max_num_seqs, max_num_batched_tokens=tokens,
+                        vocab_size=self.config.vocab_size, hidden_size=self.config.hidden_size,
+                        act_dtype_bytes=act_bytes, sm_count=getattr(spec, "sm_count", None)).kv_cache_bytes
+                else:
+                    free = use.capacity_bytes - use.weights_bytes - use.activation_bytes
                 fit = int(max(0.0, free) // per_token)
                 best = fit if best is None else min(best, fit)
             self._capacity = best or 0

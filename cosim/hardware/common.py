@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from cosim.config import Bytes, BytesPerSecond, FlopsPerSecond, Hertz, Seconds, StrictModel
 from cosim.workload.dtypes import DType
@@ -51,6 +51,21 @@ class MemorySpec(StrictModel):
     capacity: PositiveBytes
     bandwidth: PositiveBandwidth
     stacks: PositiveInt | None = None
+    # Memory the driver keeps out of what the runtime reports as the device's total (cudaMemGetInfo's total is
+    # ``capacity - reserved``): a device measurement, 0 where none is known. Serving engines size their KV cache
+    # from the reported total (cosim.engine.kv_sizing); placement checks still use the full capacity.
+    reserved: Annotated[Bytes, Field(ge=0)] = 0.0
+
+    @model_validator(mode="after")
+    def _reserved_within_capacity(self) -> MemorySpec:
+        if self.reserved >= self.capacity:
+            raise ValueError(f"reserved ({self.reserved:g} B) must be less than capacity ({self.capacity:g} B)")
+        return self
+
+    @property
+    def visible_bytes(self) -> float:
+        """What the runtime reports as the device's total memory: the capacity less what the driver keeps."""
+        return self.capacity - self.reserved
 
     @property
     def capacity_bytes(self) -> float:

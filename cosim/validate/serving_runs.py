@@ -93,7 +93,8 @@ def available_runs(peer_root: Path) -> list[ServingRun]:
 
 def timer_for(run: ServingRun) -> IterationModel:
     return IterationModel(run.model, run.hw, gpu_memory_utilization=run.engine["gpu_memory_utilization"],
-                          max_batched_tokens=run.engine["max_num_batched_tokens"])
+                          max_batched_tokens=run.engine["max_num_batched_tokens"],
+                          max_num_seqs=run.engine["max_num_seqs"])
 
 
 def simulate_run(run: ServingRun, overhead: EngineOverhead, timer: IterationModel | None = None) -> dict[str, float]:
