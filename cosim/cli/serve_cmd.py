@@ -94,8 +94,8 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.iteration import IterationModel
-    from cosim.serving.simulator import simulate
     from cosim.serving.defaults import engine_overhead_for
+    from cosim.serving.simulator import simulate
     from cosim.serving.traces import load_trace
 
     options = policy_options(args)
