@@ -22,13 +22,17 @@ What could not be pinned down and is this implementation's reading:
 * KV: vLLM V1's manager and recompute preemption (FairBatching is built on vLLM); a waiting request is
   admitted only if its whole current sequence fits (``reserve_full_isl``), FCFS by deadline, stopping at
   the first that does not; at most ``max_num_seqs`` running;
-* the router-side load estimate is not modelled (use the ``least-loaded`` router).
+* the router-side load estimate is not modelled (use the ``least-loaded`` router);
+* the default SLOs (TTFT 1 s, TPOT 50 ms) are placeholders, not the paper's; set the run's own.
+
+A decode-only step with no prefill pending is steady (deadlines do not matter then): skip-ahead applies.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -74,17 +78,26 @@ class FairBatchingPolicy(Policy):
 
     def _admissible_waiting(self, state: ReplicaState, decodes: list[int]) -> list[int]:
         """Waiting requests that could join now, earliest deadline first, stopping at the first that cannot
-        (whole current sequence must fit the blocks left after this step's decodes; ``max_num_seqs``)."""
-        if not state.waiting:
-            return []
+        (whole current sequence must fit the blocks left after this step's decodes; ``max_num_seqs``).
+
+        The queue is [preempted ones (prepended), fresh ones in arrival order]; fresh deadlines grow with
+        the arrival, and each joining request takes a block, so only the preempted ones and the first
+        ``min(slots, free blocks)`` fresh ones can be among the first that join."""
         t, kv = state.table, state.kv
         d = np.asarray(decodes, dtype=np.int64)
         free = kv.free - int((-(-(t.computed[d] + 1) // kv.block_size) > t.blocks[d]).sum())
-        w = np.fromiter(state.waiting, dtype=np.int64, count=len(state.waiting))
+        slots = self.config.max_num_seqs - len(state.running)
+        if not state.waiting or free <= 0 or slots <= 0:
+            return []
+        resumed = 0
+        for i in state.waiting:
+            if not t.preemptions[i]:
+                break
+            resumed += 1
+        w = np.fromiter(islice(state.waiting, resumed + min(slots, free)), dtype=np.int64)
         order = w[np.argsort(self.deadlines_s(state, w), kind="stable")]
         need = np.cumsum(-(-(t.prompt[order] + t.generated[order]) // kv.block_size))
-        k = min(int(np.searchsorted(need, free, side="right")), self.config.max_num_seqs - len(state.running))
-        return order[:max(k, 0)].tolist()
+        return order[: min(int(np.searchsorted(need, free, side="right")), slots)].tolist()
 
     def _plan(self, state: ReplicaState, tasks: list[tuple[int, int]], capacity: int) -> list[tuple[int, int]]:
         plan, left = [], capacity
