@@ -30,6 +30,7 @@ from cosim.mapping.placement import memory_owner
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
 from cosim.workload import build_graph
+from cosim.workload.meta import graph_meta
 from cosim.workload.ops import ATTENTION_KINDS, OpKind, Phase, TensorClass
 
 ATTENTION_SIDE = frozenset(ATTENTION_KINDS | {OpKind.KV_CACHE_WRITE})
@@ -118,7 +119,7 @@ def _split_step(timed: list[TimedRow]) -> _Split:
 def _kv_owner_use(graph: nx.DiGraph, system: SystemView, mapping: Mapping | str | None) -> tuple[str, float, float]:
     """(KV home device, bytes held there, its capacity) for one graph."""
     placement, memory = place_and_validate(graph, system, mapping, strict=False)
-    tensors = graph.graph.get("tensors") or {}
+    tensors = graph_meta(graph).tensors
     kv_homes = [
         placement.tensor_home[n]
         for n, t in tensors.items()
@@ -159,7 +160,8 @@ def curves_from_builder(
     fc, attn, xfer, system_tps = [], [], [], []
     split = None
     first = build(int(batches[0]))
-    if Phase.parse(first.graph.get("phase", Phase.DECODE)) is not Phase.DECODE:
+    meta = graph_meta(first)
+    if meta.phase is not Phase.DECODE:
         raise CosimInputError(
             "the disaggregated roofline models decode steps", field="phase", allowed=["decode"]
         )
@@ -187,10 +189,10 @@ def curves_from_builder(
             "batch / (t_FC + t_ATTN), not min(FC, ATTN)"
         )
     return DRMCurves(
-        model=str(first.graph.get("model", "")),
+        model=meta.model,
         system=str(system.name),
-        context=int(first.graph.get("context", 0)) if np.ndim(first.graph.get("context", 0)) == 0 else -1,
-        tp=int(first.graph.get("tp", 1)),
+        context=int(meta.context) if np.ndim(meta.context) == 0 else -1,
+        tp=meta.tp,
         batch=batches,
         fc_tokens_per_s=np.array(fc),
         attn_tokens_per_s=np.array(attn),

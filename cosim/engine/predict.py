@@ -25,6 +25,7 @@ from cosim.mapping.validate import GIB, validate_placement
 from cosim.perf.result import StepResult
 from cosim.schedule.sequential import run_sequential
 from cosim.workload import build_graph, load_model
+from cosim.workload.meta import graph_meta
 from cosim.workload.model import ModelConfig
 from cosim.workload.ops import Phase
 
@@ -65,7 +66,7 @@ def resolve_mapping(mapping: Mapping | str | Path | None, system: SystemView, ph
 def place_and_validate(
     graph: nx.DiGraph, system: SystemView, mapping: Mapping | str | Path | None, *, strict: bool = False
 ) -> tuple[Placement, list[MemoryUse]]:
-    phase = graph.graph.get("phase", Phase.DECODE)
+    phase = graph_meta(graph).phase
     placement = place(graph, system, resolve_mapping(mapping, system, phase))
     return placement, validate_placement(graph, system, placement, strict=strict)
 
@@ -82,8 +83,8 @@ def memory_notes(memory: list[MemoryUse]) -> list[str]:
 
 def context_notes(graph: nx.DiGraph) -> list[str]:
     """Flag steps that attend beyond the context the model was trained for (still predicted: a what-if)."""
-    config = graph.graph.get("model_config")
-    kv_lens = graph.graph.get("kv_lens")
+    meta = graph_meta(graph)
+    config, kv_lens = meta.model_config, meta.kv_lens
     limit = getattr(config, "max_position_embeddings", None)
     if limit is None or kv_lens is None or len(kv_lens) == 0 or int(max(kv_lens)) <= limit:
         return []

@@ -24,6 +24,7 @@ from cosim.hardware.variants import DEVICE_PARAMS, LINK_PARAMS, check_params
 from cosim.mapping.mapping import Mapping as MappingRules
 from cosim.perf.result import BOUNDS
 from cosim.schedule.plan import RowKind, plan_step
+from cosim.workload.meta import graph_meta
 
 CHUNK_VARIANTS = 32768  # variants per block: keeps temporaries (rows x block) in cache-friendly sizes
 _COMPUTE, _MEMORY, _OVERHEAD, _NETWORK = (
@@ -106,7 +107,7 @@ class VectorizedStep:
         return cls(
             devices=devices,
             links=links,
-            tokens=int(graph.graph.get("tokens", 0)),
+            tokens=graph_meta(graph).tokens,
             op_dev=np.array([devices.index(r.device) for r in op_rows], dtype=np.intp),
             op_compute_base_s=np.array(compute_base, dtype=f64),
             op_bytes_over_eff=np.array(

@@ -15,6 +15,7 @@ import networkx as nx
 from cosim.errors import CosimInputError
 from cosim.hardware.system import SystemView
 from cosim.mapping.mapping import Mapping
+from cosim.workload.meta import graph_meta
 from cosim.workload.ops import Operator, Phase, TensorAccess, TensorClass
 
 PERSISTENT_CLASSES = (TensorClass.WEIGHT, TensorClass.KV_CACHE)
@@ -68,10 +69,11 @@ class Placement:
 
 
 def place(graph: nx.DiGraph, system: SystemView, mapping: Mapping) -> Placement:
-    phase = Phase.parse(graph.graph.get("phase", Phase.DECODE))
+    meta = graph_meta(graph)
+    phase = meta.phase
     bound = mapping.bind(system)
     op_device = {op.name: bound.device_of(op, phase) for op in graph_operators(graph)}
-    tensors = graph.graph.get("tensors") or {}
+    tensors = meta.tensors
     tensor_home = {name: bound.home_of(name, t) for name, t in tensors.items()}
     return Placement(mapping=bound, phase=phase, op_device=op_device, tensor_home=tensor_home)
 
@@ -93,7 +95,7 @@ def check_support(graph: nx.DiGraph, system: SystemView, placement: Placement) -
 
 
 def check_tp(graph: nx.DiGraph, system: SystemView, placement: Placement) -> None:
-    tp = int(graph.graph.get("tp", 1))
+    tp = graph_meta(graph).tp
     compute = set(system.compute_devices())
     for device in sorted(set(placement.op_device.values()) & compute):
         count = slot_count(system, device)

@@ -27,6 +27,7 @@ from cosim.mapping.placement import (
     slot_count,
     tensor_bytes,
 )
+from cosim.workload.meta import graph_meta
 from cosim.workload.ops import TensorClass
 
 GIB = 2.0**30
@@ -34,7 +35,8 @@ GIB = 2.0**30
 
 def memory_use(graph: nx.DiGraph, system: SystemView, placement: Placement) -> list[MemoryUse]:
     """Bytes each memory-owning device must hold (weights, KV cache, activations) against its capacity."""
-    tp = int(graph.graph.get("tp", 1))
+    meta = graph_meta(graph)
+    tp = meta.tp
     weights: dict[str, float] = {}
     kv: dict[str, float] = {}
     acts: dict[str, float] = {}
@@ -46,7 +48,7 @@ def memory_use(graph: nx.DiGraph, system: SystemView, placement: Placement) -> l
             order.append(o)
         return o
 
-    tensors = graph.graph.get("tensors") or {}
+    tensors = meta.tensors
     for name, tensor in tensors.items():
         home = placement.tensor_home[name]
         per_device = tensor_bytes(tensor) * share_factor(tp, slot_count(system, home))
@@ -55,7 +57,7 @@ def memory_use(graph: nx.DiGraph, system: SystemView, placement: Placement) -> l
         table[o] = table.get(o, 0.0) + per_device
 
     compute = set(system.compute_devices())
-    peak = graph.graph.get("activation_peak_bytes")
+    peak = meta.activation_peak_bytes
     per_op_act: dict[str, float] = {}
     for op in graph_operators(graph):
         device = placement.op_device[op.name]

@@ -17,6 +17,7 @@ from cosim.mapping.placement import Placement
 from cosim.perf.base import OpTiming, cost_model_for
 from cosim.perf.result import TRANSFER_KIND, MemoryUse, OpResult, StepResult
 from cosim.schedule.plan import PlannedRow, RowKind, StepPlan, plan_step, with_link_overrides
+from cosim.workload.meta import graph_meta
 
 
 @dataclass(frozen=True)
@@ -100,26 +101,22 @@ def step_result(
     ops = [t.result for t in timed]
     op_rows = [t.result for t in timed if t.plan.kind is not RowKind.TRANSFER]
     models = sorted({t.cost_model for t in timed if t.plan.kind is RowKind.OPERATOR})
-    context = graph.graph.get("context", 0)
-    if not isinstance(context, int | float):
-        context = max(context) if len(context) else 0
-    g = graph.graph
-    phase = g.get("phase", "")
+    meta = graph_meta(graph)
     return StepResult(
-        model=str(g.get("model", "")),
+        model=meta.model,
         system=str(system.name),
-        phase=getattr(phase, "value", str(phase)),
-        batch=int(g.get("batch", 0)),
-        context=int(context),
-        tokens=int(g.get("tokens", 0)),
+        phase=meta.phase.value,
+        batch=meta.batch,
+        context=meta.max_context,
+        tokens=meta.tokens,
         cost_model="+".join(models) or "roofline",
         ops=ops,
         memory=memory,
         latency_s=sum(o.total_s for o in ops),
         flops=sum(o.flops * o.repeat * o.instances for o in op_rows),
         bytes=sum(o.bytes * o.repeat * o.instances for o in op_rows),
-        tp=int(g.get("tp", 1)),
-        fusion=str(g.get("fusion", "fused")),
+        tp=meta.tp,
+        fusion=meta.fusion,
         mapping=mapping_name,
         notes=list(notes or []),
     )

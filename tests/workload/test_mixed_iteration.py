@@ -79,3 +79,13 @@ def test_bad_slices_are_one_line_errors(q, kv):
         step_from_slices(np.asarray(q, dtype=np.int64), np.asarray(kv, dtype=np.int64))
     assert "\n" not in str(err.value)
     assert "slices" in str(err.value)
+
+
+def test_graph_metadata_has_one_typed_reader():
+    from cosim.workload.meta import graph_meta
+
+    g = build_iteration_graph("llama2-7b", [512, 1, 1], [8704, 100, 2000], tp=2)
+    meta = graph_meta(g)
+    assert meta.phase is Phase.MIXED and meta.batch == 3 and meta.tokens == 514 and meta.tp == 2
+    assert meta.max_context == 8192 and meta.num_layers == 32 and meta.tensors
+    assert meta.kv_lens.tolist() == [8704, 100, 2000]
