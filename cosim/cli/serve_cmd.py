@@ -16,6 +16,24 @@ FLAG_FIELDS: dict[str, dict[str, str]] = {
     "max_batched_tokens": {"vllm": "max_num_batched_tokens", "fairbatching": "max_num_batched_tokens",
                            "orca": "max_num_batched_tokens", "sarathi": "chunk_size"},
 }
+BUDGET_FIELDS = ("max_num_batched_tokens", "chunk_size")  # a policy's token budget, by the name it uses
+SEQS_FIELDS = ("max_num_seqs", "max_batch_size", "batch_size")  # its most requests in one iteration
+
+
+def engine_defaults(policy: str, system: Any) -> dict[str, Any]:
+    """vLLM picks max_num_seqs / max_num_batched_tokens by device (EngineArgs.get_batch_defaults): the same here."""
+    if policy != "vllm":
+        return {}
+    from cosim.serving.policies import VllmConfig
+
+    gpus = list(system.compute_devices())
+    if not gpus:
+        return {}
+    caps = system.caps(gpus[0])
+    config = VllmConfig.for_gpu(caps.mem_capacity_bytes / 2**30, caps.name)
+    return {"max_num_batched_tokens": config.max_num_batched_tokens, "max_num_seqs": config.max_num_seqs}
+
+
 SLO_FIELDS = {"fairbatching": ("ttft_slo_s", "tpot_slo_s")}  # policies that schedule by the SLOs themselves
 
 
@@ -94,16 +112,21 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.iteration import IterationModel
+    from cosim.engine.predict import resolve_system
     from cosim.serving.defaults import engine_overhead_for
+    from cosim.serving.policies import make_policy
     from cosim.serving.simulator import simulate
     from cosim.serving.traces import load_trace
 
-    options = policy_options(args)
+    system = resolve_system(args.hw)
+    options = engine_defaults(args.policy, system) | policy_options(args)
+    config = make_policy(args.policy, options).config
+    budget = next((getattr(config, f) for f in BUDGET_FIELDS if getattr(config, f, None)), None) or 8192
+    seqs = next((getattr(config, f) for f in SEQS_FIELDS if getattr(config, f, None)), None) or 256
     trace = load_trace(args.trace, format=args.format, requests=args.requests, rate=args.rate, seed=args.seed)
-    budget = options.get("max_num_batched_tokens") or options.get("chunk_size") or 8192
-    timer = IterationModel(args.model, args.hw, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
+    timer = IterationModel(args.model, system, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,
-                           max_batched_tokens=budget, max_num_seqs=options.get("max_num_seqs") or 256)
+                           max_batched_tokens=budget, max_num_seqs=seqs)
     progress = None if args.no_progress or args.json else _progress_bar(len(trace))
     try:
         result = simulate(trace, timer, policy=args.policy, policy_options=options, block_size=args.block_size,
