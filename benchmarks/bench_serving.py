@@ -14,6 +14,8 @@ import time
 
 from cosim.cli.format import render_table
 from cosim.engine.iteration import IterationModel
+from cosim.hardware import load_system
+from cosim.serving.defaults import policy_defaults_for
 from cosim.serving.simulator import simulate
 from cosim.serving.traces import load_trace
 
@@ -28,8 +30,11 @@ def main() -> None:
     args = parser.parse_args()
     trace = load_trace(args.trace, requests=args.requests, seed=0)
     start = time.perf_counter()
-    timer = IterationModel(args.model, args.hw, tp=args.tp)
-    result = simulate(trace, timer, policy="vllm")
+    system = load_system(args.hw)
+    options = policy_defaults_for("vllm", system)  # vLLM's batch limits for the device
+    timer = IterationModel(args.model, system, tp=args.tp, max_batched_tokens=options["max_num_batched_tokens"],
+                           max_num_seqs=options["max_num_seqs"])
+    result = simulate(trace, timer, policy="vllm", policy_options=options)
     wall = time.perf_counter() - start
     s = result.summary()
     print(render_table([{

@@ -20,20 +20,6 @@ BUDGET_FIELDS = ("max_num_batched_tokens", "chunk_size")  # a policy's token bud
 SEQS_FIELDS = ("max_num_seqs", "max_batch_size", "batch_size")  # its most requests in one iteration
 
 
-def engine_defaults(policy: str, system: Any) -> dict[str, Any]:
-    """vLLM picks max_num_seqs / max_num_batched_tokens by device (EngineArgs.get_batch_defaults): the same here."""
-    if policy != "vllm":
-        return {}
-    from cosim.serving.policies import VllmConfig
-
-    gpus = list(system.compute_devices())
-    if not gpus:
-        return {}
-    caps = system.caps(gpus[0])
-    config = VllmConfig.for_gpu(caps.mem_capacity_bytes / 2**30, caps.name)
-    return {"max_num_batched_tokens": config.max_num_batched_tokens, "max_num_seqs": config.max_num_seqs}
-
-
 SLO_FIELDS = {"fairbatching": ("ttft_slo_s", "tpot_slo_s")}  # policies that schedule by the SLOs themselves
 
 
@@ -113,13 +99,13 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.iteration import IterationModel
     from cosim.engine.predict import resolve_system
-    from cosim.serving.defaults import engine_overhead_for
+    from cosim.serving.defaults import engine_overhead_for, policy_defaults_for
     from cosim.serving.policies import make_policy
     from cosim.serving.simulator import simulate
     from cosim.serving.traces import load_trace
 
     system = resolve_system(args.hw)
-    options = engine_defaults(args.policy, system) | policy_options(args)
+    options = policy_defaults_for(args.policy, system) | policy_options(args)
     config = make_policy(args.policy, options).config
     budget = next((getattr(config, f) for f in BUDGET_FIELDS if getattr(config, f, None)), None) or 8192
     seqs = next((getattr(config, f) for f in SEQS_FIELDS if getattr(config, f, None)), None) or 256
