@@ -2,6 +2,12 @@
 
 Ring all-reduce over n ranks moves 2(n-1)/n of the buffer through every link and takes 2(n-1) steps,
 each paying the link latency; ring all-gather moves (n-1)/n of the gathered buffer in n-1 steps.
+
+All-to-all (expert-parallel MoE dispatch and combine) over n ranks: each rank keeps 1/n of its message
+(the token-expert pairs of its own experts) and sends (n-1)/n of it, one chunk to each peer, as n-1
+pairwise exchanges (NCCL's send/recv all-to-all; DeepEP/pplx post them together, but each peer is still
+one message): (n-1)/n of the message per link, n-1 latency steps. Its ranks are ``shape["ranks"]``
+(the ep ranks, not the tp ``instances`` of the graph's rank).
 """
 
 from __future__ import annotations
@@ -15,8 +21,16 @@ from cosim.workload.ops import Operator, OpKind
 
 
 def message_bytes(op: Operator) -> float:
-    """Bytes of the full buffer: the reduced tensor (all-reduce) or the gathered output (all-gather)."""
+    """Bytes of the full buffer: the reduced tensor (all-reduce), the gathered output (all-gather) or one rank's
+    outgoing token-expert rows (all-to-all)."""
     return max(op.bytes_read(), op.bytes_written())
+
+
+def collective_ranks(op: Operator) -> int:
+    """Ranks a collective spans: the tp group (``instances``), or ``shape["ranks"]`` for an all-to-all."""
+    if op.kind is OpKind.ALL_TO_ALL:
+        return int(op.shape.get("ranks", op.instances))
+    return op.instances
 
 
 def ring_coefficients(kind: OpKind, n: int) -> tuple[float, int]:
@@ -25,14 +39,14 @@ def ring_coefficients(kind: OpKind, n: int) -> tuple[float, int]:
         return 0.0, 0
     if kind is OpKind.ALL_REDUCE:
         return 2.0 * (n - 1) / n, 2 * (n - 1)
-    if kind is OpKind.ALL_GATHER:
+    if kind in (OpKind.ALL_GATHER, OpKind.ALL_TO_ALL):
         return (n - 1) / n, n - 1
     raise ValueError(f"{kind.value} is not a collective")
 
 
 def collective_timing(op: Operator, link: LinkCaps) -> OpTiming:
     """Bandwidth term reported as ``memory_s`` (data movement), latency steps as ``overhead_s``."""
-    fraction, steps = ring_coefficients(op.kind, op.instances)
+    fraction, steps = ring_coefficients(op.kind, collective_ranks(op))
     bw_s = fraction * message_bytes(op) / link.bw_bytes_per_s if fraction else 0.0
     lat_s = steps * link.latency_s
     return OpTiming(compute_s=0.0, memory_s=bw_s, overhead_s=lat_s, latency_s=bw_s + lat_s, bound="network")

@@ -16,7 +16,7 @@ from cosim.errors import CosimInputError
 from cosim.hardware.caps import LinkCaps
 from cosim.hardware.system import SystemView
 from cosim.mapping.placement import Placement, graph_operators, memory_owner, share_factor, slot_count
-from cosim.perf.collective import message_bytes, ring_coefficients
+from cosim.perf.collective import collective_ranks, message_bytes, ring_coefficients
 from cosim.workload.ops import ComputeUnit, Operator
 
 
@@ -152,11 +152,12 @@ def _op_row(op: Operator, device: str, system: SystemView, links: dict[str, Link
         return PlannedRow(
             RowKind.OPERATOR, op.name, device, op.repeat, op.instances, op.block, op=op, share=share
         )
-    fraction, steps = ring_coefficients(op.kind, op.instances)
+    ranks = collective_ranks(op)
+    fraction, steps = ring_coefficients(op.kind, ranks)
     link = system.collective_link(device) if steps else None
     if steps and link is None:
         raise CosimInputError(
-            f"collective {op.name!r} over {op.instances} ranks needs a collective link among the "
+            f"collective {op.name!r} over {ranks} ranks needs a collective link among the "
             f"devices of {device!r}",
             field="collective_link",
         )

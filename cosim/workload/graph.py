@@ -51,12 +51,14 @@ def build_graph(model: ModelConfig | str | Path, phase: Phase | str, batch: int,
                 context: int | Sequence[int], *, chunk: int | None = None, dtype: DType | str = "bf16",
                 weight_dtype: DType | str | None = None, kv_dtype: KvDType = None,
                 fusion: Fusion | str = "fused", attention: AttentionImpl | str = "flash", tp: int = 1,
-                logits: Logits | str | None = None) -> nx.DiGraph:
-    """The operator graph of one inference step on one tensor-parallel rank (see docs/design.md)."""
+                logits: Logits | str | None = None, ep: int = 1, ep_tokens: int | None = None) -> nx.DiGraph:
+    """The operator graph of one inference step on one tensor-parallel rank (see docs/design.md); ``ep``,
+    ``ep_tokens``: expert parallelism, as :func:`build_step_graph`."""
     step = make_step(phase, batch, context, chunk)
     ctx_value = int(context) if isinstance(context, int | np.integer) else [int(c) for c in context]
     return build_step_graph(model, step, context=ctx_value, dtype=dtype, weight_dtype=weight_dtype,
-                            kv_dtype=kv_dtype, fusion=fusion, attention=attention, tp=tp, logits=logits)
+                            kv_dtype=kv_dtype, fusion=fusion, attention=attention, tp=tp, logits=logits, ep=ep,
+                            ep_tokens=ep_tokens)
 
 
 def build_iteration_graph(model: ModelConfig | str | Path, q_lens: Sequence[int] | np.ndarray,
@@ -70,10 +72,14 @@ def build_iteration_graph(model: ModelConfig | str | Path, q_lens: Sequence[int]
 def build_step_graph(model: ModelConfig | str | Path, step: Step, *, context: int | list[int] | None = None,
                      dtype: DType | str = "bf16", weight_dtype: DType | str | None = None, kv_dtype: KvDType = None,
                      fusion: Fusion | str = "fused", attention: AttentionImpl | str = "flash", tp: int = 1,
-                     logits: Logits | str | None = None) -> nx.DiGraph:
-    """The graph of an already validated :class:`~cosim.workload.step.Step`."""
+                     logits: Logits | str | None = None, ep: int = 1, ep_tokens: int | None = None) -> nx.DiGraph:
+    """The graph of an already validated :class:`~cosim.workload.step.Step`.
+
+    ``ep > 1``: expert parallelism over ``ep`` ranks (``dp x tp``); ``ep_tokens`` is the token count of the
+    lockstep iteration over all replicas (default ``step.tokens * ep / tp``: every replica with this step's
+    tokens). See :func:`cosim.workload.mlp.moe_mlp`."""
     ctx = _context(model, step, dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
-                   attention=attention, tp=tp, logits=logits)
+                   attention=attention, tp=tp, logits=logits, ep=ep, ep_tokens=ep_tokens)
     config, act, weights, k_dtype, v_dtype, fusion = (ctx.model, ctx.dtype, ctx.weight_dtype, ctx.k_dtype,
                                                       ctx.v_dtype, Fusion.parse(fusion))
     b = GraphBuilder(ctx)
@@ -100,7 +106,7 @@ def build_step_graph(model: ModelConfig | str | Path, step: Step, *, context: in
 
 def _context(model: ModelConfig | str | Path, step: Step, *, dtype: DType | str, weight_dtype: DType | str | None,
              kv_dtype: KvDType, fusion: Fusion | str, attention: AttentionImpl | str, tp: int,
-             logits: Logits | str | None) -> BuildContext:
+             logits: Logits | str | None, ep: int = 1, ep_tokens: int | None = None) -> BuildContext:
     config = load_model(model)
     act = DType.parse(dtype, field="dtype")
     weights = DType.parse(weight_dtype, field="weight_dtype") if weight_dtype is not None else act
@@ -112,7 +118,10 @@ def _context(model: ModelConfig | str | Path, step: Step, *, dtype: DType | str,
         logits = Logits.LAST
     else:
         logits = profile.default_logits
-    return BuildContext(model=config, step=step, shard=shard_model(config, tp), profile=profile,
+    if ep_tokens is None:  # every replica with this step's tokens (shard_model validates tp and ep)
+        ep_tokens = step.tokens * (ep // tp if ep != 1 and isinstance(tp, int) and tp > 0 else 1)
+    return BuildContext(model=config, step=step, shard=shard_model(config, tp, ep, ep_tokens=ep_tokens),
+                        profile=profile,
                         attention=AttentionImpl.parse(attention), logits=logits,
                         dtype=act, weight_dtype=weights, k_dtype=k_dtype, v_dtype=v_dtype)
 
@@ -127,12 +136,12 @@ def _blocks(config: ModelConfig) -> list[tuple[str, int, bool]]:
 
 def part_operators(model: ModelConfig | str | Path, part: Step, name: str, *, dtype: DType | str = "bf16",
                    weight_dtype: DType | str | None = None, kv_dtype: KvDType = None, fusion: Fusion | str = "fused",
-                   attention: AttentionImpl | str = "flash", tp: int = 1) -> list[Operator]:
+                   attention: AttentionImpl | str = "flash", tp: int = 1, ep: int = 1) -> list[Operator]:
     """The KV-write and attention operators one attention part (``name``: "" for a whole step, else as
     :func:`cosim.workload.attention.attention_parts` names it) adds in every block: the same operators
     :func:`build_step_graph` makes, without the rest of the graph (the fast iteration path rescores them)."""
     ctx = _context(model, part, dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
-                   attention=attention, tp=tp, logits=None)
+                   attention=attention, tp=tp, logits=None, ep=ep)
     b = GraphBuilder(ctx)
     for block, layers, _ in _blocks(ctx.model):
         with b.block(block, layers):

@@ -5,6 +5,21 @@ MoE expert weight traffic assumes uniform routing: each token picks ``k`` distin
 of the step with probability ``(1 - k/E)^T``. The expected number of experts whose weights must be
 read is ``E * (1 - (1 - k/E)^T)`` (decode with a small batch reads few experts; large prefill reads
 all of them). The footprint is always all experts.
+
+Expert parallelism (``ctx.shard.ep > 1``; vLLM ``--data-parallel-size N --enable-expert-parallel``, EP size
+``dp x tp``): the experts are spread whole over the ``ep`` ranks (``local_experts`` each, full width) and the
+token-expert pairs travel to the rank of their expert and back. One rank's share of the lockstep iteration
+is ``ep_tokens / ep`` tokens (``ep_tokens``: the tokens of all replicas in the iteration; the ``tp`` ranks of
+a replica each dispatch ``1/tp`` of its tokens, as vLLM's all-to-all backends do with sequence-parallel MoE):
+
+* ``moe_dispatch`` (ALL_TO_ALL over ``ep`` ranks): the rank's ``ep_tokens / ep * top_k`` rows of ``hidden``
+  go to the ranks of their experts; (ep-1)/ep of them leave the rank (uniform routing);
+* ``experts``: this rank's ``local_experts`` run the pairs routed to them from every rank, in expectation
+  ``ep_tokens * top_k / ep`` (the ``ep`` ranks' expert FLOPs add up to the global ones); the weights read are
+  the local experts any of the ``ep_tokens`` tokens selects, ``local * (1 - (1 - k/E)^ep_tokens)``;
+* ``moe_combine`` (ALL_TO_ALL): the expert outputs back to their tokens' ranks (same bytes), weighted sum;
+* with ``tp > 1``, an all-gather over the tp group restores the replica's full (replicated) hidden states,
+  in place of the TP all-reduce of the TP-split experts.
 """
 
 from __future__ import annotations
@@ -64,6 +79,8 @@ def dense_mlp(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
 
 def moe_mlp(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
     """Router GEMM (replicated), top-k selection, then all experts as one MOE_EXPERTS operator."""
+    if b.ctx.shard.ep > 1:
+        return _moe_mlp_ep(b, x)
     ctx = b.ctx
     moe = ctx.model.moe
     assert moe is not None
@@ -91,3 +108,64 @@ def moe_mlp(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
           {"tokens": t, "hidden": d, "expert_ffn": f, "experts": e, "top_k": k},
           attrs={"expected_experts_touched": touched, "vector_flops": vector})
     return all_reduce(b, "mlp_all_reduce", out) if ctx.tp > 1 else out
+
+
+def _all_to_all(b: GraphBuilder, name: str, x: TensorAccess, rows: float) -> TensorAccess:
+    """One rank's ``rows`` (expected, may be fractional) rows of ``hidden`` exchanged over the ep ranks."""
+    ctx = b.ctx
+    d, ep = x.shape[-1], ctx.shard.ep
+    shape = (math.ceil(rows), d)
+    sent = TensorAccess(x.name, x.cls, x.dtype, shape, rows * d * x.dtype.bits / 8)
+    out = b.act(f"{name}.out", shape, x.dtype)
+    out = TensorAccess(out.name, out.cls, out.dtype, shape, sent.bytes)
+    b.add(name, OpKind.ALL_TO_ALL, 0.0, [sent], [out], {"rows": math.ceil(rows), "hidden": d, "ranks": ep},
+          dtype=x.dtype, attrs={"expected_rows": rows})
+    return out
+
+
+def _moe_mlp_ep(b: GraphBuilder, x: TensorAccess) -> TensorAccess:
+    """Expert-parallel MoE (see the module docstring): router, top-k, dispatch, local experts, combine."""
+    ctx = b.ctx
+    moe = ctx.model.moe
+    assert moe is not None
+    s = ctx.shard
+    t, d, f, ep = ctx.tokens, s.hidden, s.expert_ffn, s.ep
+    e, k, local = moe.num_experts, moe.top_k, s.local_experts
+    logits = linear(b, "router", x, d, e, bias=False, kind=OpKind.MOE_ROUTER)
+    weights, ids = b.act("topk.weights", (t, k), DType.FP32), b.act("topk.ids", (t, k), DType.FP32)
+    b.add("topk", OpKind.ELEMENTWISE, F.TOPK_PER_SCORE * t * e, [logits], [weights, ids],
+          {"tokens": t, "experts": e, "top_k": k})
+
+    share = s.ep_tokens / ep  # tokens this rank dispatches
+    pairs = share * k  # token-expert pairs it sends, and (in expectation) receives for its local experts
+    routed = _all_to_all(b, "moe_dispatch", x, pairs)
+
+    matrices = 3 if ctx.model.mlp is MlpKind.GATED else 2
+    per_expert = matrices * d * f
+    if ctx.model.mlp_bias:
+        per_expert += (2 * f + d) if matrices == 3 else (f + d)
+    touched = local * (1.0 - (1.0 - k / e) ** s.ep_tokens)
+    w_full = b.weight("experts.weight", (local, per_expert))
+    w_read = TensorAccess(w_full.name, TensorClass.WEIGHT, w_full.dtype, (math.ceil(touched), per_expert),
+                          touched * per_expert * w_full.dtype.bits / 8)
+    out = b.act("experts.out", routed.shape)
+    out = TensorAccess(out.name, out.cls, out.dtype, out.shape, routed.bytes)
+    matmul = 2.0 * pairs * matrices * d * f
+    per_row = F.ACTIVATION_PER_ELEMENT[ctx.model.activation] + F.GATE_MULTIPLY_PER_ELEMENT
+    vector = pairs * f * per_row
+    # shape "tokens" x "top_k" = the pairs this rank runs (tokens rounded up to an integer)
+    b.add("experts", OpKind.MOE_EXPERTS, matmul, [routed, w_read], [out],
+          {"tokens": math.ceil(share), "hidden": d, "expert_ffn": f, "experts": local, "top_k": k, "ep": ep},
+          attrs={"expected_experts_touched": touched, "vector_flops": vector, "expected_pairs": pairs})
+    back = _all_to_all(b, "moe_combine", out, pairs)
+    rows = math.ceil(share)
+    combined = b.act("moe_combine.sum", (rows, d))
+    combined = TensorAccess(combined.name, combined.cls, combined.dtype, combined.shape, share * d * ctx.dtype.bytes)
+    b.add("moe_weighted_sum", OpKind.ELEMENTWISE, pairs * d, [back, weights], [combined],
+          {"tokens": rows, "hidden": d, "top_k": k})
+    if ctx.tp == 1:
+        return combined
+    gathered = b.act("moe_all_gather.out", (t, d))
+    b.add("moe_all_gather", OpKind.ALL_GATHER, 0.0, [combined], [gathered], {"elements": t * d, "ranks": ctx.tp},
+          dtype=ctx.dtype)
+    return gathered

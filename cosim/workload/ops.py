@@ -35,6 +35,7 @@ class OpKind(StrEnum):
     MOE_EXPERTS = "moe_experts"
     ALL_REDUCE = "all_reduce"
     ALL_GATHER = "all_gather"
+    ALL_TO_ALL = "all_to_all"  # expert-parallel MoE dispatch / combine over shape["ranks"] ranks
 
     @property
     def unit(self) -> ComputeUnit:
@@ -46,7 +47,7 @@ class OpKind(StrEnum):
 
     @property
     def is_collective(self) -> bool:
-        return self in (OpKind.ALL_REDUCE, OpKind.ALL_GATHER)
+        return self in (OpKind.ALL_REDUCE, OpKind.ALL_GATHER, OpKind.ALL_TO_ALL)
 
 
 class ComputeUnit(StrEnum):
@@ -74,6 +75,7 @@ _UNIT = {
     OpKind.EMBEDDING: ComputeUnit.VECTOR,
     OpKind.ALL_REDUCE: ComputeUnit.NETWORK,
     OpKind.ALL_GATHER: ComputeUnit.NETWORK,
+    OpKind.ALL_TO_ALL: ComputeUnit.NETWORK,
 }
 
 ATTENTION_KINDS = frozenset(
