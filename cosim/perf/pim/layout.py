@@ -25,6 +25,7 @@ balance) or ``blocked`` (contiguous layers fill one rankset after the other).
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -124,13 +125,21 @@ class KvShape:
 
 
 def _lpt(weights: np.ndarray, bins: int) -> np.ndarray:
-    """Longest-processing-time-first assignment of items to ``bins`` (ties: lowest bin)."""
-    loads = np.zeros(bins, dtype=np.int64)
+    """Longest-processing-time-first assignment of items to ``bins`` (ties: lowest bin).
+
+    A heap of (load, bin) pops the least-loaded bin, lowest index first on ties: the same choice as an
+    argmin over the loads, in O(log bins) per item (this runs once per layout candidate and serving step)."""
     out = np.empty(weights.size, dtype=np.int64)
-    for i in np.argsort(-weights, kind="stable"):
-        b = int(np.argmin(loads))
+    if bins <= 1 or weights.size == 0:
+        out[:] = 0
+        return out
+    order = np.argsort(-weights, kind="stable").tolist()
+    values = weights.tolist()
+    heap = [(0, b) for b in range(bins)]
+    for i in order:
+        load, b = heapq.heappop(heap)
         out[i] = b
-        loads[b] += weights[i]
+        heapq.heappush(heap, (load + values[i], b))
     return out
 
 
