@@ -288,13 +288,21 @@ def _ranks(layout: KvLayout, geo: DimmGeometry, shape: KvShape, req, chunk, toke
 
 
 def _groups(rank_key: np.ndarray, tokens: np.ndarray, groups: int) -> np.ndarray:
-    """Chip group of each unit: longest first onto the least-loaded group of its rank."""
+    """Chip group of each unit: longest first onto the least-loaded group of its rank (LPT per rank, as
+    :func:`_lpt` does for one rank; all ranks in one pass over the units sorted by rank, then longest first)."""
     out = np.zeros(tokens.size, dtype=np.int64)
-    if groups == 1:
+    if groups == 1 or tokens.size == 0:
         return out
-    for key in np.unique(rank_key):
-        idx = np.flatnonzero(rank_key == key)
-        out[idx] = _lpt(tokens[idx], groups)
+    order = np.lexsort((np.arange(tokens.size), -tokens, rank_key)).tolist()  # by rank, longest first, stable
+    keys, values = rank_key.tolist(), tokens.tolist()
+    heaps: dict[int, list[tuple[int, int]]] = {}
+    for i in order:
+        heap = heaps.get(keys[i])
+        if heap is None:
+            heap = heaps[keys[i]] = [(0, g) for g in range(groups)]
+        load, g = heapq.heappop(heap)
+        out[i] = g
+        heapq.heappush(heap, (load + values[i], g))
     return out
 
 
