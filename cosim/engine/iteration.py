@@ -100,13 +100,13 @@ class IterationModel:
                  weight_dtype: str | None = None, kv_dtype: str | None = None, fusion: str = "fused",
                  attention: str = "flash",
                  gpu_memory_utilization: float = 0.9, max_batched_tokens: int = 8192,
-                 max_num_seqs: int = 256) -> None:
+                 max_num_seqs: int = 256, ep: int = 1) -> None:
         self.config = load_model(model)
         self.system = resolve_system(hw)
         self.mapping = mapping
         self.cost_model = cost_model
         self.options = dict(dtype=dtype, weight_dtype=weight_dtype, kv_dtype=kv_dtype, fusion=fusion,
-                            attention=attention, tp=tp)
+                            attention=attention, tp=tp, ep=ep)
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_batched_tokens = max_batched_tokens
         self.max_num_seqs = max_num_seqs

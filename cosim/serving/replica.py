@@ -35,6 +35,7 @@ class ReplicaEngine:
         self._inflight: tuple = ()
         self._last_step_s = math.nan
         self._pending_preempted = 0
+        self._planned: tuple | None = None
 
     @property
     def index(self) -> int:
@@ -69,14 +70,39 @@ class ReplicaEngine:
         return self._start_step(batch, now_s)
 
     def _start_step(self, batch: Batch, now_s: float) -> float:
+        device_s, overhead_s = self._time_step(batch)
+        return self._begin_step(batch, now_s, device_s, overhead_s, now_s + (device_s + overhead_s))
+
+    def _time_step(self, batch: Batch) -> tuple[float, float]:
+        st, t = self.state, self.state.table
+        idx = np.asarray(batch.requests, dtype=np.int64)
+        q = np.asarray(batch.q_lens, dtype=np.int64)
+        device_s = float(st.timer.iteration_s(q, t.computed[idx] + q))
+        return device_s, st.overhead.iteration_s(len(idx), int(q.sum()))
+
+    def plan_lockstep(self, now_s: float) -> float:
+        """Expert-parallel lockstep (see :mod:`cosim.serving.simulator`): schedule the next step at ``now_s``
+        and return its own duration; :meth:`start_lockstep` starts it with the lockstep iteration's end."""
+        self.state.now_s = now_s
+        batch = self._schedule()
+        device_s, overhead_s = self._time_step(batch)
+        self._planned = (batch, device_s, overhead_s)
+        return device_s + overhead_s
+
+    def start_lockstep(self, now_s: float, end_s: float) -> float:
+        """Start the planned step; it ends with the slowest replica's step at ``end_s`` (the MoE all-to-alls
+        hold every rank until the last one arrives)."""
+        batch, device_s, overhead_s = self._planned
+        self._planned = None
+        self.busy = True
+        return self._begin_step(batch, now_s, device_s, overhead_s, end_s)
+
+    def _begin_step(self, batch: Batch, now_s: float, device_s: float, overhead_s: float, end_s: float) -> float:
         st, t = self.state, self.state.table
         idx = np.asarray(batch.requests, dtype=np.int64)
         q = np.asarray(batch.q_lens, dtype=np.int64)
         cached = t.computed[idx]
-        device_s = float(st.timer.iteration_s(q, cached + q))
         num_tokens = int(q.sum())
-        overhead_s = st.overhead.iteration_s(len(idx), num_tokens)
-        end_s = now_s + (device_s + overhead_s)
         unseen = idx[np.isnan(t.first_scheduled_s[idx])]
         t.first_scheduled_s[unseen] = now_s
         decode = (t.generated[idx] >= 1) & (t.prompt[idx] + t.generated[idx] - cached == 1)

@@ -5,6 +5,18 @@ Events at one instant are taken in a fixed order: iteration ends (replica index 
 next iteration. An idle system jumps to the next arrival. Skip-ahead (see :mod:`cosim.serving.replica`)
 turns runs of steady decode steps into one block; ``skip_ahead=False`` gives the step-by-step reference,
 and the two agree on every timestamp.
+
+Expert parallelism (``ep=True`` with ``dp > 1``; vLLM ``--data-parallel-size N --enable-expert-parallel``):
+the MoE layers' all-to-alls span every replica, so the replicas step in lockstep (vLLM
+docs/serving/data_parallel_deployment.md: "forward passes must be aligned ... dummy forward passes are
+performed in all ranks that don't currently have any requests scheduled"). While any replica has work, all
+start their iterations together; a replica without work runs a dummy batch of one decode token (its timer's
+``iteration_s([1], [1])`` plus the engine overhead of one token); each lockstep iteration ends at the slowest
+replica's end, and every replica's step (its log's ``end_s``; its own ``device_s`` and ``overhead_s``) ends
+there. Each replica's timer is asked about its own batch, as without EP (the timer built with ``ep`` charges
+every replica's expert share as if all replicas had this replica's tokens). Arrivals during a lockstep
+iteration wait for its end. Skip-ahead is off under lockstep (``skip_ahead`` is ignored and recorded
+False), so results are the step-by-step ones by construction.
 """
 
 from __future__ import annotations
@@ -77,12 +89,13 @@ def simulate(trace: Trace, timer: IterationTimer, *, policy: str | Policy = "vll
              policy_options: Mapping[str, Any] | None = None, block_size: int = 16, num_blocks: int | None = None,
              dp: int = 1, router: str | Router = "round-robin",
              overhead: EngineOverhead | Mapping[str, float] | None = None, skip_ahead: bool = True,
-             progress: ProgressFn | None = None) -> SimulationResult:
+             progress: ProgressFn | None = None, ep: bool = False) -> SimulationResult:
     """Serve ``trace`` on ``dp`` replicas of one engine whose iterations ``timer`` times.
 
     ``num_blocks`` is per replica (default ``timer.kv_capacity_tokens() // block_size``; mirror a vLLM log's
     ``num_gpu_blocks`` with ``num_gpu_blocks - 1``, its null block). ``progress`` gets the fraction of
-    requests finished or rejected.
+    requests finished or rejected. ``ep``: expert parallelism across the replicas, which then step in lockstep
+    (module docstring; no effect with ``dp == 1``).
     """
     if not isinstance(block_size, int) or block_size < 1:
         raise CosimInputError(f"block_size must be a positive integer, got {block_size!r}", field="block_size")
@@ -94,9 +107,12 @@ def simulate(trace: Trace, timer: IterationTimer, *, policy: str | Policy = "vll
     blocks = _num_blocks(timer, block_size, num_blocks)
     rt = make_router(router, dp)
     table = RequestTable(trace)
+    lockstep = bool(ep) and dp > 1
+    skip_ahead = skip_ahead and not lockstep
     engines = [ReplicaEngine(ReplicaState(r, table, KVCache(blocks, block_size, table.blocks), timer, ovh),
                              pol if r == 0 else pol.fresh(), skip_ahead=skip_ahead) for r in range(dp)]
-    rejected = _run(table, engines, pol, rt, _Progress(progress, len(table)))
+    run = _run_lockstep if lockstep else _run
+    rejected = run(table, engines, pol, rt, _Progress(progress, len(table)))
     config = RunConfig(trace=trace.name, policy=pol.name, policy_options=pol.config.to_dict(), block_size=block_size,
                        num_blocks=blocks, dp=dp, router=rt.name, overhead=ovh.to_dict(), skip_ahead=skip_ahead)
     return _result(config, table, engines, rejected, pol.token_budget)
@@ -135,6 +151,61 @@ def _run(table: RequestTable, engines: list[ReplicaEngine], policy: Policy, rout
         for e in engines:
             if not e.busy and e.state.has_work:
                 heapq.heappush(heap, (e.start(now, next_arrival), e.index))
+    progress.report(1.0)
+    return rejected
+
+
+def _admit(table: RequestTable, policy: Policy, router: Router, states: list[ReplicaState], ptr: int, now: float,
+           rejected: dict[int, str], progress: _Progress) -> int:
+    """Route (or reject) the arrivals up to ``now``; returns the next arrival's position."""
+    arrival, n, kv0 = table.arrival_s, len(table), states[0].kv
+    while ptr < n and arrival[ptr] <= now:
+        i, ptr = ptr, ptr + 1
+        reason = policy.reject_reason(int(table.prompt[i]), int(table.output[i]), kv0)
+        if reason is not None:
+            table.status[i] = REJECTED
+            rejected[int(table.ids[i])] = reason
+            progress.add(1)
+            continue
+        r = router.route(i, states)
+        table.replica[i] = r
+        table.status[i] = WAITING
+        states[r].waiting.append(i)
+    return ptr
+
+
+def _dummy_s(engine: ReplicaEngine) -> float:
+    """An idle replica's lockstep iteration: vLLM's dummy batch, one decode token."""
+    one = np.ones(1, dtype=np.int64)
+    return float(engine.state.timer.iteration_s(one, one)) + engine.state.overhead.iteration_s(1, 1)
+
+
+def _run_lockstep(table: RequestTable, engines: list[ReplicaEngine], policy: Policy, router: Router,
+                  progress: _Progress) -> dict[int, str]:
+    """The event loop of expert-parallel replicas: one lockstep iteration at a time (module docstring)."""
+    arrival, n = table.arrival_s, len(table)
+    states = [e.state for e in engines]
+    rejected: dict[int, str] = {}
+    dummy = [_dummy_s(e) for e in engines]
+    ptr, end_s = 0, math.inf  # end of the lockstep iteration in flight (inf: none)
+    while True:
+        t_arr = float(arrival[ptr]) if ptr < n else math.inf
+        now = min(end_s, t_arr)
+        if now == math.inf:
+            break
+        if end_s == now:
+            for e in engines:
+                if e.busy:
+                    progress.add(len(e.complete()))
+            end_s = math.inf
+        ptr = _admit(table, policy, router, states, ptr, now, rejected, progress)
+        if end_s == math.inf and any(st.has_work for st in states):
+            working = [e for e in engines if e.state.has_work]
+            own = [e.plan_lockstep(now) for e in working]
+            own += [d for e, d in zip(engines, dummy, strict=True) if not e.state.has_work]
+            end_s = max(now + d for d in own)
+            for e in working:
+                e.start_lockstep(now, end_s)
     progress.report(1.0)
     return rejected
 
