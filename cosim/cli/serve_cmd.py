@@ -64,6 +64,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="share of each GPU's memory vLLM may use (default 0.9)")
     p.add_argument("--tp", type=positive_int, default=1, help="tensor-parallel degree of each replica")
     p.add_argument("--dp", type=positive_int, default=1, help="data-parallel replicas behind a router")
+    p.add_argument("--ep", action="store_true",
+                   help="expert parallelism (vLLM --enable-expert-parallel): MoE experts over all dp x tp GPUs, "
+                        "replicas in lockstep")
     p.add_argument("--router", default="round-robin", help="dp router: round-robin, least-loaded")
     p.add_argument("--mapping", default=None, help="mapping preset or YAML (default: rule-based mapper)")
     p.add_argument("--dtype", default="bf16", help="activation/compute dtype (default bf16)")
@@ -112,12 +115,12 @@ def run(args: argparse.Namespace) -> int:
     trace = load_trace(args.trace, format=args.format, requests=args.requests, rate=args.rate, seed=args.seed)
     timer = IterationModel(args.model, system, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,
-                           max_batched_tokens=budget, max_num_seqs=seqs)
+                           max_batched_tokens=budget, max_num_seqs=seqs, ep=args.dp * args.tp if args.ep else 1)
     progress = None if args.no_progress or args.json else _progress_bar(len(trace))
     try:
         result = simulate(trace, timer, policy=args.policy, policy_options=options, block_size=args.block_size,
                           dp=args.dp, router=args.router, overhead=engine_overhead_for(timer.system),
-                          progress=progress)
+                          progress=progress, ep=args.ep)
     finally:
         if progress is not None:
             progress.close()
