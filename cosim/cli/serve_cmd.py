@@ -116,10 +116,11 @@ def run(args: argparse.Namespace) -> int:
     timer = IterationModel(args.model, system, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,
                            max_batched_tokens=budget, max_num_seqs=seqs, ep=args.dp * args.tp if args.ep else 1)
+    overhead = engine_overhead_for(timer.system, timer.config.num_layers, int(timer.options["tp"]))
     progress = None if args.no_progress or args.json else _progress_bar(len(trace))
     try:
         result = simulate(trace, timer, policy=args.policy, policy_options=options, block_size=args.block_size,
-                          dp=args.dp, router=args.router, overhead=engine_overhead_for(timer.system),
+                          dp=args.dp, router=args.router, overhead=overhead,
                           progress=progress, ep=args.ep)
     finally:
         if progress is not None:

@@ -1,10 +1,18 @@
 """What ``cosim serve`` assumes of the serving engine unless told otherwise: its per-iteration host overhead,
 and the batch limits vLLM picks for the device.
 
-Fitted on the training split of the shared measured vLLM 0.19 runs (``cosim validate --serving`` refits and
-prints it; ``cosim.validate.serving_runs.TRAIN_RUNS`` names the runs the fit sees). On that run the device
-time alone already makes the median TPOT longer than measured, so the fit adds no overhead: all three
-coefficients stay 0.0 until the device model is faster there (see the closing note of the serving issue).
+The overhead is the one fitted for the engine on the system's GPU generation:
+
+* A100 and H100: splitwise-sim's measured vLLM prompt and token times of Llama-2-70B on DGX-A100 / DGX-H100
+  at tp 2/4/8 (``data/perf_model.csv``; the vLLM of the Splitwise paper, late 2023, pre-V1: neither
+  splitwise-sim nor ``shared/reference/peer-tools.md`` names the exact release, the snapshot is
+  splitwise-sim 8f99e7dc9b40 of 2024-04-25). Fitted on each dataset's train split by
+  ``python -m cosim.validate.serving_fit splitwise-a100-llama2-70b splitwise-h100-llama2-70b``; the
+  per-layer term needs the deployment (layers, tp), which ``engine_overhead_for`` folds in.
+* every other GPU: the shared measured vLLM 0.19 (V1) runs (``cosim validate --serving`` refits and prints
+  it; ``cosim.validate.serving_runs.TRAIN_RUNS`` names the runs the fit sees: RTX 4090). On that run the
+  device time alone already makes the median TPOT longer than measured, so the fit adds no overhead: all
+  coefficients stay 0.0 until the device model is faster there (see the closing note of the serving issue).
 """
 
 from __future__ import annotations
@@ -13,12 +21,25 @@ from typing import Any
 
 from cosim.serving.engine_overhead import EngineOverhead
 
-VLLM_V1_OVERHEAD = EngineOverhead(per_iteration_s=0.0, per_sequence_s=0.0, per_token_s=0.0)
+VLLM_V1_OVERHEAD = EngineOverhead(per_iteration_s=0.0, per_sequence_s=0.0, per_token_s=0.0)  # vLLM 0.19, RTX 4090
+
+# splitwise-sim's vLLM (2023) on A100 / H100, train split of splitwise-<gpu>-llama2-70b (63 / 60 steps, median
+# |error| 3.6 % / 3.2 % after the fit):
+#   python -m cosim.validate.serving_fit splitwise-a100-llama2-70b splitwise-h100-llama2-70b
+SPLITWISE_VLLM_OVERHEADS: dict[str, EngineOverhead] = {
+    "a100": EngineOverhead(per_iteration_s=0.316e-3, per_sequence_s=217e-6, per_token_s=53.4e-6, per_layer_s=91.8e-6),
+    "h100": EngineOverhead(per_iteration_s=6.46e-3, per_sequence_s=239e-6, per_token_s=41.4e-6, per_layer_s=34.9e-6),
+}
 
 
-def engine_overhead_for(system: Any) -> EngineOverhead:
-    """The overhead of the engine a system is served with (vLLM V1 for every shipped system)."""
-    return VLLM_V1_OVERHEAD
+def engine_overhead_for(system: Any, layers: int, tp: int) -> EngineOverhead:
+    """The per-iteration overhead of the engine a system is served with, for ``layers`` decoder layers on
+    ``tp`` ranks: splitwise-sim's vLLM (2023) fit on an A100 or H100 system, vLLM 0.19's (zeros) on any
+    other GPU (see the module docstring for where each comes from)."""
+    gpus = list(system.compute_devices())
+    name = system.caps(gpus[0]).name.lower() if gpus else ""
+    fitted = next((o for gpu, o in SPLITWISE_VLLM_OVERHEADS.items() if gpu in name), VLLM_V1_OVERHEAD)
+    return fitted.for_deployment(layers, tp)
 
 
 def policy_defaults_for(policy: str, system: Any) -> dict[str, Any]:

@@ -8,8 +8,11 @@
 * ``allreduce``: a one-collective graph on ``gpus`` devices through ``predict_graph``.
 * Each dataset declares the harness it was measured under (``cosim.perf.gpu.harness``); a non-cold one is
   applied here: kernel benchmarks (warm L2, paged KV, fp8 quantize prologue, host floor) are timed by the
-  harness-aware formulas of the "gpu-kernel" model (``cosim.perf.gpu.harness_times``), and serving-engine
-  steps add the engine's per-iteration overhead. User CSVs and unknown datasets are cold.
+  harness-aware formulas of the "gpu-kernel" model (``cosim.perf.gpu.harness_times``). User CSVs and
+  unknown datasets are cold.
+* End-to-end serving steps (splitwise-sim's vLLM times) also hold the engine's host work: those datasets
+  declare an ``EngineOverhead`` (``cosim.serving.engine_overhead``, ``engine_overhead_of``), added here to
+  the step's kernels exactly as the serving simulator adds it to an iteration.
 * ``layer_*`` / ``step_*``, and any record whose params name graph operators (``ops``: comma-separated
   globs over operator names, e.g. ``decoder.attn_norm*``): ``build_graph`` + ``predict_graph``
   on a tp-GPU system; steps and graphs are cached because many records share them.
@@ -39,7 +42,9 @@ from cosim.perf.gpu.model import ATTENTION_KERNEL_ATTR, GpuKernelModel
 from cosim.perf.result import StepResult
 from cosim.perf.single_op import attention_operator, gemm_operator, single_op_graph
 from cosim.registry import Registry
+from cosim.serving.engine_overhead import EngineOverhead
 from cosim.validate.datasets.registry import harness_of
+from cosim.validate.datasets.splitwise import ENGINE_OVERHEADS
 from cosim.validate.kernels import kernel_operator
 from cosim.validate.measurement import Measurement
 from cosim.workload.dtypes import DType
@@ -273,25 +278,27 @@ def _layer(m: Measurement, cost_model: str | None) -> float:
 
 
 def _step(m: Measurement, cost_model: str | None) -> float:
-    """The step's kernels plus what the dataset's serving engine adds per iteration (0 for kernel harnesses)."""
-    key = graph_key(m)
-    kernels = step_result(m.device, key, cost_model).latency_s
-    harness = harness_of(m.dataset)
-    if harness.is_cold:
+    """The step's kernels plus what the dataset's serving engine adds per iteration (none for kernel datasets)."""
+    kernels = step_result(m.device, graph_key(m), cost_model).latency_s
+    overhead = engine_overhead_of(m.dataset)
+    if overhead is None:
         return kernels
-    return kernels + engine_overhead_s(m, harness)
+    return kernels + engine_overhead_s(m, overhead)
 
 
-def engine_overhead_s(m: Measurement, harness: Harness) -> float:
-    """The serving-engine time ``harness`` adds to the step ``m`` (prompt tokens in prefill, requests in decode)."""
+def engine_overhead_of(dataset: str) -> EngineOverhead | None:
+    """The serving-engine overhead a dataset of end-to-end steps declared (None: kernels only)."""
+    return ENGINE_OVERHEADS.get(dataset)
+
+
+def engine_overhead_s(m: Measurement, overhead: EngineOverhead) -> float:
+    """What ``overhead`` adds to the step ``m``: one iteration of ``batch`` sequences on the step's deployment
+    (layers, tp), of ``batch * q_len`` tokens in prefill and ``batch`` tokens in decode."""
     p = m.params
-    key = graph_key(m)
-    layers = int(model_graph(key).graph["num_layers"])
+    layers = int(model_graph(graph_key(m)).graph["num_layers"])
     batch = int(p.get("batch", 1))
-    tp = int(p.get("tp", 1))
-    if _step_phase(m) == "decode":
-        return harness.engine_overhead_s(layers, tp, decode_requests=batch)
-    return harness.engine_overhead_s(layers, tp, prefill_tokens=batch * int(p.get("q_len", p["context"])))
+    tokens = batch if _step_phase(m) == "decode" else batch * int(p.get("q_len", p["context"]))
+    return overhead.for_deployment(layers, int(p.get("tp", 1))).iteration_s(batch, tokens)
 
 
 for _phase in ("prefill", "decode"):

@@ -98,7 +98,7 @@ def test_run_config_is_saved_and_progress_is_reported():
     assert cfg["policy"] == "sarathi" and cfg["policy_options"]["chunk_size"] == 256
     assert cfg["policy_options"]["max_num_seqs"] == 128
     assert (cfg["dp"], cfg["router"], cfg["block_size"], cfg["num_blocks"]) == (2, "least-loaded", 32, 500)
-    assert cfg["overhead"] == {"per_iteration_s": 1e-4, "per_sequence_s": 0.0, "per_token_s": 0.0}
+    assert cfg["overhead"] == {"per_iteration_s": 1e-4, "per_sequence_s": 0.0, "per_token_s": 0.0, "per_layer_s": 0.0}
     assert cfg["trace"] == trace.name
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
 

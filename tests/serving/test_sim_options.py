@@ -53,7 +53,7 @@ def test_unknown_policy_and_options_with_an_instance():
 
 def test_engine_overhead_from_a_dict():
     assert EngineOverhead.from_dict({"per_iteration_s": 1e-3, "per_token_s": 0}) == EngineOverhead(1e-3, 0.0, 0.0)
-    assert "allowed: per_iteration_s, per_sequence_s, per_token_s" in one_line_error(
+    assert "allowed: per_iteration_s, per_layer_s, per_sequence_s, per_token_s" in one_line_error(
         EngineOverhead.from_dict, {"per_step_s": 1e-3})
     assert "must be >= 0" in one_line_error(EngineOverhead, per_sequence_s=-1.0)
     assert EngineOverhead(1e-3, 2e-5, 1e-7).iteration_s(4, 100) == pytest.approx(1e-3 + 8e-5 + 1e-5)

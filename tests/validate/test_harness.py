@@ -20,10 +20,13 @@ from cosim.perf.gpu.harness_times import (
     kernel_time,
     quantize_time,
 )
+from cosim.serving.defaults import SPLITWISE_VLLM_OVERHEADS
+from cosim.serving.engine_overhead import EngineOverhead
 from cosim.validate.datasets import DATASETS, DatasetInfo
 from cosim.validate.datasets.registry import Loaded, harness_of
+from cosim.validate.datasets.splitwise import ENGINE_OVERHEADS
 from cosim.validate.measurement import Measurement
-from cosim.validate.predict import predict_measurement
+from cosim.validate.predict import engine_overhead_of, engine_overhead_s, predict_measurement
 from cosim.workload.dtypes import DType
 
 DIMS = st.sampled_from([1, 7, 16, 64, 100, 128, 193, 512, 2048, 4096, 8192])
@@ -131,12 +134,15 @@ def test_repeating_kv_heads_costs_copies(h100):
         attention_time(h100, COLD, "attention_prefill", mha))
 
 
-def test_engine_overhead_counts_each_term():
-    h = Harness(step_overhead_s=1.0, prefill_token_overhead_s=2.0, decode_request_overhead_s=3.0,
-                layer_overhead_s=4.0)
-    assert h.engine_overhead_s(10, 4, prefill_tokens=5) == pytest.approx(1 + 2 * 5 + 4 * 10 * 2)
-    assert h.engine_overhead_s(10, 1, decode_requests=7) == pytest.approx(1 + 3 * 7)
-    assert COLD.engine_overhead_s(80, 8, prefill_tokens=4096) == 0.0
+def test_splitwise_datasets_declare_an_engine_overhead_not_a_harness():
+    for gpu in ("a100", "h100"):
+        name = f"splitwise-{gpu}-llama2-70b"
+        assert harness_of(name).is_cold  # kernel-harness facts only: a serving engine is not one
+        overhead = engine_overhead_of(name)
+        assert isinstance(overhead, EngineOverhead) and overhead == SPLITWISE_VLLM_OVERHEADS[gpu]
+        assert overhead.per_layer_s > 0  # eager launches + collectives: needs the deployment
+    assert engine_overhead_of("aiconfigurator-h100-gemm") is None and engine_overhead_of("csv:mine.csv") is None
+    assert not any(f.name.endswith("overhead_s") for f in dataclasses.fields(Harness))
 
 
 def _register(scoped_dataset, name: str, harness: Harness) -> None:
@@ -152,11 +158,15 @@ def test_predictions_apply_the_declared_harness(scoped_dataset):
     assert predict_measurement(floored) - predict_measurement(paged) == pytest.approx(1e-3)
 
 
-def test_serving_steps_add_the_engine_overhead(scoped_dataset):
-    engine = Harness(step_overhead_s=2e-3, decode_request_overhead_s=1e-4, layer_overhead_s=1e-5)
-    _register(scoped_dataset, "test-engine", engine)
+def test_serving_steps_add_the_engine_overhead(scoped_dataset, monkeypatch):
+    engine = EngineOverhead(per_iteration_s=2e-3, per_sequence_s=1e-4, per_token_s=3e-6, per_layer_s=1e-5)
+    _register(scoped_dataset, "test-engine", COLD)
+    monkeypatch.setitem(ENGINE_OVERHEADS, "test-engine", engine)
     params = {"model": "llama2-7b", "batch": 4, "context": 1024, "tp": 2, "fusion": "fused", "dtype": "fp16"}
     served = Measurement("test-engine", "h100-sxm", "step_decode", params, 1.0, "t:1")
     kernels = dataclasses.replace(served, dataset="csv:plain")
-    expected = engine.engine_overhead_s(32, 2, decode_requests=4)  # llama2-7b: 32 layers
+    expected = 2e-3 + 1e-4 * 4 + 3e-6 * 4 + 1e-5 * 32 * 1  # llama2-7b: 32 layers, log2(tp 2) = 1
+    assert engine_overhead_s(served, engine) == pytest.approx(expected)
     assert predict_measurement(served) - predict_measurement(kernels) == pytest.approx(expected)
+    prefill = dataclasses.replace(served, kind="step_prefill", params={**params, "context": 512})
+    assert engine_overhead_s(prefill, engine) == pytest.approx(2e-3 + 1e-4 * 4 + 3e-6 * 4 * 512 + 1e-5 * 32)

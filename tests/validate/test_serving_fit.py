@@ -7,14 +7,14 @@ import dataclasses
 import pytest
 
 from cosim.perf.gpu.harness import Harness
+from cosim.serving.engine_overhead import EngineOverhead
 from cosim.validate import serving_fit
 from cosim.validate.datasets import DatasetInfo
 from cosim.validate.datasets.registry import Loaded
 from cosim.validate.measurement import Measurement, is_holdout
 from cosim.validate.predict import engine_overhead_s, graph_key, step_result
 
-TRUTH = Harness(step_overhead_s=3e-3, prefill_token_overhead_s=5e-5, decode_request_overhead_s=2e-4,
-                layer_overhead_s=4e-5)
+TRUTH = EngineOverhead(per_iteration_s=3e-3, per_sequence_s=2e-4, per_token_s=5e-5, per_layer_s=4e-5)
 NAME = "test-served-steps"
 
 
@@ -37,6 +37,7 @@ def test_fit_recovers_the_engine_terms_that_generated_the_steps(monkeypatch, sco
     scoped_dataset(DatasetInfo(NAME, "test", lambda root: Loaded(records), Harness()))
     monkeypatch.setattr(serving_fit, "load_dataset", lambda name, root=None: Loaded(records))
     fitted, n, err = serving_fit.fit_engine(NAME)
+    assert isinstance(fitted, EngineOverhead)
     assert n == sum(not is_holdout(m) for m in records) and 0 < n < len(records)
     assert err < 1e-3
     for term in serving_fit.ENGINE_TERMS:

@@ -1,4 +1,4 @@
-"""How a measured benchmark ran, where that changes what its clock saw: warm L2, host floors, engine overhead.
+"""How a measured benchmark ran, where that changes what its clock saw: warm L2, host floors, paged KV.
 
 cosim predicts the scored setup: L2 flushed, every kernel in a CUDA graph, nothing but kernels timed.
 Peer data were often taken differently, and scoring (or calibrating) them as if they were cold would
@@ -11,10 +11,12 @@ either show the harness as model error or bend the physical parameters:
 * its attention collector calls vLLM's attention wrapper (paged KV, FlashAttention-3 on Hopper)
   repeatedly on the same KV cache (no flush) and outside a CUDA graph, so small cases sit on a
   host-side floor the GPU model has no reason to contain; in prefill the wrapper also copies the new
-  K/V into the paged cache first (vLLM's reshape-and-cache);
-* end-to-end serving measurements (splitwise-sim's vLLM prompt and token times) include the engine:
-  per-iteration Python work, per-token input preparation, and per-layer host-side launch and
-  collective latency that grows with the tensor-parallel degree.
+  K/V into the paged cache first (vLLM's reshape-and-cache).
+
+Only kernel-harness facts live here. What a serving engine adds to an end-to-end step (splitwise-sim's vLLM
+prompt and token times: per-iteration Python work, input preparation, eager launches and collective
+latency) is the serving engine's overhead, ``cosim.serving.engine_overhead.EngineOverhead``, which those
+datasets declare and ``cosim.validate.predict`` adds to their steps.
 
 Each dataset declares its ``Harness`` where it is registered (``cosim.validate.datasets``);
 ``cosim.validate.predict`` applies it. ``l2_hit`` turns warm inputs into the fraction found in L2.
@@ -22,7 +24,6 @@ Each dataset declares its ``Harness`` where it is registered (``cosim.validate.d
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,16 +45,6 @@ class Harness:
     # no GQA row packing, no KV split (what a flash-attn varlen call without its decode path launches)
     decode_on_forward_kernel: bool = False
     vllm_fp8_linear: bool = False  # fp8 GEMMs are vLLM's Fp8 linear: quantize kernel + fixed CUTLASS dispatch
-    step_overhead_s: float = 0.0  # serving engine: fixed host time per iteration
-    prefill_token_overhead_s: float = 0.0  # serving engine: host time per prompt token of a prefill iteration
-    decode_request_overhead_s: float = 0.0  # serving engine: host time per request of a decode iteration
-    layer_overhead_s: float = 0.0  # serving engine: eager launch + collective latency per layer and log2(tp)
-
-    def engine_overhead_s(self, layers: int, tp: int, *, prefill_tokens: int = 0, decode_requests: int = 0) -> float:
-        """What a serving engine adds to one iteration's kernel time (0 for kernel benchmarks)."""
-        return (self.step_overhead_s + self.prefill_token_overhead_s * prefill_tokens
-                + self.decode_request_overhead_s * decode_requests
-                + self.layer_overhead_s * layers * math.log2(max(tp, 1)))
 
     @property
     def is_cold(self) -> bool:

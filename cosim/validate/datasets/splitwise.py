@@ -21,7 +21,8 @@ import math
 from collections import Counter
 from pathlib import Path
 
-from cosim.perf.gpu.harness import Harness
+from cosim.serving.defaults import SPLITWISE_VLLM_OVERHEADS
+from cosim.serving.engine_overhead import EngineOverhead
 from cosim.validate.datasets.common import MS, relative
 from cosim.validate.datasets.registry import Loaded, register_dataset
 from cosim.validate.measurement import Measurement
@@ -100,17 +101,14 @@ def load(peer_root: Path, gpu: str) -> Loaded:
     return Loaded(out, skipped=skipped)
 
 
-# The vLLM engine around the kernels (see the module docstring): per-iteration, per-prompt-token, per-decode-
-# request and per-layer-per-log2(tp) host time, fitted on each dataset's 70 % train split by
-# `python -m cosim.validate.serving_fit splitwise-<gpu>-llama2-70b` (cosim.validate.serving_fit).
-ENGINE_HARNESSES: dict[str, Harness] = {
-    "a100": Harness(step_overhead_s=0.635e-3, prefill_token_overhead_s=62.9e-6, decode_request_overhead_s=282e-6,
-                    layer_overhead_s=90.8e-6),  # fitted: splitwise-a100-llama2-70b train split
-    "h100": Harness(step_overhead_s=6.52e-3, prefill_token_overhead_s=46.5e-6, decode_request_overhead_s=282e-6,
-                    layer_overhead_s=34.9e-6),  # fitted: splitwise-h100-llama2-70b train split
-}
+# The vLLM engine around the kernels (see the module docstring) is a serving-engine overhead, not a kernel
+# harness: each dataset declares splitwise-sim's vLLM fit for its GPU (cosim.serving.defaults, where the
+# values and the command that fits them on the 70 % train split live); cosim.validate.predict adds it to the
+# dataset's steps, and ``cosim serve`` uses the same fit on A100 and H100 systems.
+ENGINE_OVERHEADS: dict[str, EngineOverhead] = {
+    f"splitwise-{gpu}-llama2-70b": SPLITWISE_VLLM_OVERHEADS[gpu] for gpu in HARDWARE}
 
 for _gpu, (_hw, _device) in HARDWARE.items():
     register_dataset(f"splitwise-{_gpu}-llama2-70b",
                      f"{_device} x tp (DGX): llama2-70b vLLM prefill (TTFT) and per-token decode times (SplitwiseSim)",
-                     lambda root, g=_gpu: load(root, g), ENGINE_HARNESSES[_gpu])
+                     lambda root, g=_gpu: load(root, g))
