@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from cosim.engine.kv_sizing import vllm_kv_budget
+from cosim.engine.part_ops import PartOperators
 from cosim.engine.predict import place_and_validate, resolve_mapping, resolve_system
 from cosim.hardware.caps import DeviceKind
 from cosim.mapping.mapping import Mapping
@@ -115,6 +116,7 @@ class IterationModel:
         self._transfers: dict[tuple, tuple[float, float, float]] = {}
         self._placed: dict[tuple, _Placed] = {}
         self._slopes: dict[tuple, list[tuple[bool, float, float, float]] | None] = {}
+        self._part_ops = PartOperators(lambda part, name: part_operators(self.config, part, name, **self.options))
         self._bound: dict[Phase, Mapping] = {}
         self._capacity: int | None = None
 
@@ -167,7 +169,7 @@ class IterationModel:
             return None
         i = np.arange(steps, dtype=float)
         total = np.full(steps, self._dense_s(step0))
-        for op, (constant, p, d_compute, d_memory) in zip(part_operators(self.config, part, name, **self.options),
+        for op, (constant, p, d_compute, d_memory) in zip(self._part_ops.ops(name, part),
                                                           slopes, strict=True):
             placed = self._placement(step0.phase, op)
             scale = placed.share * op.repeat
@@ -191,8 +193,8 @@ class IterationModel:
             return self._slopes[key]
         later = self.step(part.q_lens, part.kv_lens + 1)
         out: list[tuple[bool, float, float, float]] | None = []
-        for op0, op1 in zip(part_operators(self.config, part, name, **self.options),
-                            part_operators(self.config, later, name, **self.options), strict=True):
+        for op0, op1 in zip(self._part_ops.ops(name, part),
+                            self._part_ops.ops(name, later), strict=True):
             placed = self._placement(step0.phase, op0)
             t0 = placed.model.op_timing(op0, placed.caps, placed.spec)
             t1 = placed.model.op_timing(op1, placed.caps, placed.spec)
@@ -234,7 +236,7 @@ class IterationModel:
         decode = part.phase is Phase.DECODE
         key = ("decode",) if decode else ("prefill", bool((part.kv_lens > part.q_lens).any()))
         total = 0.0
-        for op in part_operators(self.config, part, name, **self.options):
+        for op in self._part_ops.ops(name, part):
             placed = self._placement(phase, op)
             t = placed.model.op_timing(op, placed.caps, placed.spec)
             total += t.latency_s * placed.share * op.repeat
