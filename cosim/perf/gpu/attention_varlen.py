@@ -34,6 +34,26 @@ def wave_time_units(work: np.ndarray, copies: int, slots: int) -> float:
     return float(order[firsts].sum())
 
 
+def split_wave_keys(kv_lens: np.ndarray, splits: np.ndarray, chunk: np.ndarray, copies: int, slots: int
+                    ) -> np.ndarray:
+    """:func:`wave_time_units` of the split CTAs, for every split count at once.
+
+    With ``s`` splits of ``chunk`` keys, request ``r`` has ``kv_r // chunk`` full CTAs, one with the remainder
+    and empty ones after: sorted longest first, the full chunks come first, then the remainders, then zeros.
+    """
+    full = np.minimum(kv_lens[None, :] // chunk[:, None], splits[:, None])
+    remainder = np.where(full < splits[:, None], kv_lens[None, :] - full * chunk[:, None], 0)
+    remainder = -np.sort(-remainder, axis=1)
+    n_full = full.sum(axis=1)
+    waves = -(-kv_lens.size * splits * copies // slots)
+    first = (np.arange(int(waves.max()), dtype=np.int64) * slots) // copies  # work index of each wave's first CTA
+    beyond = first[None, :] - n_full[:, None]
+    rem = np.take_along_axis(remainder, np.clip(beyond, 0, kv_lens.size - 1), axis=1)
+    value = np.where(beyond < 0, chunk[:, None], np.where(beyond < kv_lens.size, rem, 0))
+    value = np.where(np.arange(first.size)[None, :] < waves[:, None], value, 0)
+    return value.sum(axis=1).astype(float)
+
+
 def decode_attention_varlen_time(
     gpu: GpuView,
     *,
@@ -62,21 +82,18 @@ def decode_attention_varlen_time(
     per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
     kv_total = 2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes
     qo = 2.0 * batch * heads * head_dim * elem_bytes
-    best: tuple[float, float, float, float, float] | None = None
-    for splits in range(1, limit + 1):
-        chunk = -(-n_blocks_max // splits) * block_n
-        starts = np.arange(splits, dtype=np.int64) * chunk
-        keys = np.clip(kv_lens[:, None] - starts[None, :], 0, chunk).ravel()
-        waves = -(-units * splits // gpu.sm_count)
-        compute = wave_time_units(keys.astype(float), per_request, gpu.sm_count) * per_key
-        partial = 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES if splits > 1 else 0.0
-        memory = ((kv_total + qo if dram_bytes is None else dram_bytes) + partial) / gpu.achieved_bw
-        fill = waves * gpu.dram_latency_s
-        combine = gpu.kernel_gap_s + gpu.dram_latency_s if splits > 1 else 0.0
-        total = float(overlap_sum(gpu.attn_overlap, compute, memory)) + fill + combine
-        if best is None or total < best[0]:
-            best = (total, compute, memory, fill, combine)
-    total, compute, memory, fill, combine = best  # type: ignore[misc]
+    splits = np.arange(1, limit + 1, dtype=np.int64)
+    waves = -(-units * splits // gpu.sm_count)
+    compute = split_wave_keys(kv_lens, splits, -(-n_blocks_max // splits) * block_n, per_request,
+                              gpu.sm_count) * per_key
+    partial = np.where(splits > 1, 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES, 0.0)
+    memory = ((kv_total + qo if dram_bytes is None else dram_bytes) + partial) / gpu.achieved_bw
+    fill = waves * gpu.dram_latency_s
+    combine = np.where(splits > 1, gpu.kernel_gap_s + gpu.dram_latency_s, 0.0)
+    totals = overlap_sum(gpu.attn_overlap, compute, memory) + fill + combine
+    best = int(np.argmin(totals))  # the fewest splits among equally fast counts
+    total, compute, memory = float(totals[best]), float(compute[best]), float(memory[best])
+    fill, combine = float(fill[best]), float(combine[best])
     copies = swapped_layout_copies_s(gpu, kernel, batch=batch, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
                                      elem_bytes=elem_bytes)
     overhead = gpu.kernel_gap_s + fill + combine + copies

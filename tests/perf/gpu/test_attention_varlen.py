@@ -76,3 +76,27 @@ def test_prefill_varlen_pays_for_the_longest_chunk(gpu):
                                                **common)
     assert float(with_short.latency_s) >= float(one.latency_s) * 0.99
     assert float(with_short.compute_s) >= float(one.compute_s) * 0.99
+
+
+def _wave_keys_by_loop(kv_lens, splits, chunk, copies, slots):
+    from cosim.perf.gpu.attention_varlen import wave_time_units
+
+    out = []
+    for s, c in zip(splits.tolist(), chunk.tolist(), strict=True):
+        starts = np.arange(s, dtype=np.int64) * c
+        keys = np.clip(kv_lens[:, None] - starts[None, :], 0, c).ravel()
+        out.append(wave_time_units(keys.astype(float), copies, slots))
+    return np.array(out)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lens=st.lists(st.integers(1, 40000), min_size=1, max_size=40), copies=st.integers(1, 16),
+       slots=st.sampled_from([108, 132, 170]), block_n=st.sampled_from([64, 128, 256]))
+def test_split_wave_keys_equal_the_per_split_wave_walk(lens, copies, slots, block_n):
+    from cosim.perf.gpu.attention_varlen import split_wave_keys
+
+    kv = np.asarray(lens, dtype=np.int64)
+    splits = np.arange(1, 129, dtype=np.int64)
+    chunk = -(-(-(-int(kv.max()) // block_n)) // splits) * block_n
+    np.testing.assert_allclose(split_wave_keys(kv, splits, chunk, copies, slots),
+                               _wave_keys_by_loop(kv, splits, chunk, copies, slots), rtol=1e-12)
