@@ -73,6 +73,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fusion", choices=("fused", "unfused"), default="fused")
     p.add_argument("--slo-ttft", type=positive_float, default=None, metavar="S", help="TTFT limit in seconds")
     p.add_argument("--slo-tpot", type=positive_float, default=None, metavar="S", help="TPOT limit in seconds")
+    p.add_argument("--engine-overhead", choices=("vllm-v1", "vllm-2023", "none"), default="vllm-v1",
+                   help="serving engine host time per iteration: vllm-v1 (fitted on the shared vLLM 0.19 run, "
+                        "default), vllm-2023 (splitwise-sim's eager vLLM on A100/H100), none")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, help="write an HTML report here")
     p.add_argument("--trace-out", default=None, help="write a Chrome/Perfetto trace-event JSON of the iterations")
@@ -116,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
     timer = IterationModel(args.model, system, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,
                            max_batched_tokens=budget, max_num_seqs=seqs, ep=args.dp * args.tp if args.ep else 1)
-    overhead = engine_overhead_for(timer.system, timer.config.num_layers, int(timer.options["tp"]))
+    overhead = engine_overhead_for(timer.system, timer.config.num_layers, int(timer.options["tp"]),
+                                   args.engine_overhead)
     progress = None if args.no_progress or args.json else _progress_bar(len(trace))
     try:
         result = simulate(trace, timer, policy=args.policy, policy_options=options, block_size=args.block_size,

@@ -46,11 +46,15 @@ def test_a_skip_ahead_block_charges_each_step_what_a_single_step_would(policy):
     assert np.array_equal(it["overhead_s"], np.array(expected))
 
 
-def test_cosim_serve_takes_the_splitwise_vllm_fit_on_a100_and_h100_and_vllm_019_elsewhere():
+def test_engine_overheads_by_engine_release():
     for preset, gpu in (("a100-80g", "a100"), ("dgx-a100", "a100"), ("h100-sxm", "h100")):
-        got = engine_overhead_for(resolve_system(preset), 80, 4)
+        got = engine_overhead_for(resolve_system(preset), 80, 4, "vllm-2023")
         assert got == SPLITWISE_VLLM_OVERHEADS[gpu].for_deployment(80, 4), preset
         assert got.per_iteration_s > SPLITWISE_VLLM_OVERHEADS[gpu].per_iteration_s  # 80 layers x log2(4)
+        assert engine_overhead_for(resolve_system(preset), 80, 4) == VLLM_V1_OVERHEAD  # the default: vLLM V1
     assert engine_overhead_for(resolve_system("rtx4090"), 32, 1) == VLLM_V1_OVERHEAD == EngineOverhead()
+    assert engine_overhead_for(resolve_system("rtx4090"), 32, 1, "none") == EngineOverhead()
+    with pytest.raises(CosimInputError, match="A100 and H100"):
+        engine_overhead_for(resolve_system("rtx4090"), 32, 1, "vllm-2023")
     assert all(isinstance(o, EngineOverhead) and o.per_layer_s > 0 for o in SPLITWISE_VLLM_OVERHEADS.values())
-    assert math.isfinite(engine_overhead_for(resolve_system("h100-sxm"), 80, 8).iteration_s(64, 64))
+    assert math.isfinite(engine_overhead_for(resolve_system("h100-sxm"), 80, 8, "vllm-2023").iteration_s(64, 64))

@@ -97,6 +97,7 @@ def test_split_wave_keys_equal_the_per_split_wave_walk(lens, copies, slots, bloc
 
     kv = np.asarray(lens, dtype=np.int64)
     splits = np.arange(1, 129, dtype=np.int64)
-    chunk = -(-(-(-int(kv.max()) // block_n)) // splits) * block_n
+    n_blocks = -(-int(kv.max()) // block_n)
+    chunk = -(-n_blocks // splits) * block_n
     np.testing.assert_allclose(split_wave_keys(kv, splits, chunk, copies, slots),
                                _wave_keys_by_loop(kv, splits, chunk, copies, slots), rtol=1e-12)
