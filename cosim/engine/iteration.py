@@ -35,7 +35,7 @@ from cosim.mapping.mapping import Mapping
 from cosim.mapping.placement import place, share_factor, slot_count
 from cosim.perf.base import cost_model_for
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
-from cosim.perf.gpu.model import decode_splits_keys
+from cosim.perf.gpu.model import decode_splits_keys, varlen_decode_run_s
 from cosim.schedule.plan import RowKind, plan_step
 from cosim.schedule.sequential import TimedRow, time_rows
 from cosim.workload.attention import attention_parts
@@ -153,12 +153,12 @@ class IterationModel:
         return np.array([self.iteration_s(ones, kv_lens + i) for i in range(steps)], dtype=float)
 
     def _decode_run_closed_form(self, ones: np.ndarray, kv_lens: np.ndarray, steps: int) -> np.ndarray | None:
-        """Step times of a decode run in one expression, or None where the attention is not affine per step.
+        """Step times of a decode run in array passes, or None where an operator's time cannot be (PIM).
 
         A flash decode kernel that does not split its keys gives each CTA one request's keys, and adding a key
         to every request keeps the CTAs' order, so its compute and memory terms grow by the same amount each
-        step; every other row of a decode iteration is the same each step (dense rows, KV writes) or affine in
-        the key count (transfers)."""
+        step; a split-KV decode over unequal requests is evaluated for all steps at once; every other row of a
+        decode iteration is the same each step (dense rows, KV writes) or affine in the key count (transfers)."""
         step0 = self.step(ones, kv_lens)
         parts = attention_parts(step0, self._profile())
         if len(parts) != 1:
@@ -169,55 +169,63 @@ class IterationModel:
             return None
         i = np.arange(steps, dtype=float)
         total = np.full(steps, self._dense_s(step0))
-        for op, (constant, p, d_compute, d_memory) in zip(self._part_ops.ops(name, part),
-                                                          slopes, strict=True):
+        for op, slope in zip(self._part_ops.ops(name, part), slopes, strict=True):
             placed = self._placement(step0.phase, op)
             scale = placed.share * op.repeat
-            if constant:
+            kind, p, d_compute, d_memory = slope
+            if kind == "constant":
                 total += placed.model.op_timing(op, placed.caps, placed.spec).latency_s * scale
-                continue
-            t0 = placed.model.op_timing(op, placed.caps, placed.spec)
-            compute, memory = t0.compute_s + d_compute * i, t0.memory_s + d_memory * i
-            rest = t0.latency_s - float(overlap_sum(p, t0.compute_s, t0.memory_s))
-            total += (overlap_sum(p, compute, memory) + rest) * scale
+            elif kind == "affine":
+                t0 = placed.model.op_timing(op, placed.caps, placed.spec)
+                compute, memory = t0.compute_s + d_compute * i, t0.memory_s + d_memory * i
+                rest = t0.latency_s - float(overlap_sum(p, t0.compute_s, t0.memory_s))
+                total += (overlap_sum(p, compute, memory) + rest) * scale
+            else:  # "varlen": split-KV flash decode over unequal requests, every step in one array pass
+                run = varlen_decode_run_s(op, gpu_view(placed.caps, placed.spec), steps, d_memory)
+                if run is None:
+                    return None
+                total += run * scale
         a, b_q, b_kv = self._transfer_coefficients((step0.phase, "decode"), part)
         return total + a + b_q * part.tokens + b_kv * (part.kv_tokens + part.batch * i)
 
-    def _run_slopes(self, step0: Step, name: str, part: Step) -> list[tuple[bool, float, float, float]] | None:
-        """Per part operator of a decode run: (constant over the run, overlap exponent, compute and memory
-        growth per step); None when an operator is not affine per step. The growth depends on the request count
-        only (waves and bytes per key), so it is cached per (phase, requests, equal lengths)."""
+    def _run_slopes(self, step0: Step, name: str, part: Step) -> list[tuple[str, float, float, float]] | None:
+        """Per part operator of a decode run, how its time evolves step by step: "constant", "affine" (a flash
+        decode that does not split keys: overlap exponent and compute / memory growth per step) or "varlen"
+        (split-KV flash decode over unequal requests, evaluated per step in one array pass; DRAM bytes per
+        step); None when an operator fits none of these. Cached per (phase, requests, equal lengths): the
+        growth depends on the request count only (waves and bytes per key)."""
         uniform = bool((part.kv_lens == part.kv_lens[0]).all())
         key = (step0.phase, part.batch, uniform)
         if key in self._slopes:
             return self._slopes[key]
         later = self.step(part.q_lens, part.kv_lens + 1)
-        out: list[tuple[bool, float, float, float]] | None = []
-        for op0, op1 in zip(self._part_ops.ops(name, part),
-                            self._part_ops.ops(name, later), strict=True):
+        out: list[tuple[str, float, float, float]] | None = []
+        for op0, op1 in zip(self._part_ops.ops(name, part), self._part_ops.ops(name, later), strict=True):
             placed = self._placement(step0.phase, op0)
             t0 = placed.model.op_timing(op0, placed.caps, placed.spec)
             t1 = placed.model.op_timing(op1, placed.caps, placed.spec)
             if t0.latency_s == t1.latency_s and op0.kind is not OpKind.FUSED_ATTENTION:
-                out.append((True, 0.0, 0.0, 0.0))
+                out.append(("constant", 0.0, 0.0, 0.0))
                 continue
-            gpu = self._unsplit_flash_decode(op0, placed)
-            if gpu is None:
+            gpu = self._gpu_kernel_view(op0, placed)
+            if gpu is not None and not decode_splits_keys(op0, gpu):
+                out.append(("affine", gpu.attn_overlap, t1.compute_s - t0.compute_s, t1.memory_s - t0.memory_s))
+            elif gpu is not None and not uniform:
+                out.append(("varlen", 0.0, 0.0, op1.bytes - op0.bytes))
+            else:
                 out = None
                 break
-            out.append((False, gpu.attn_overlap, t1.compute_s - t0.compute_s, t1.memory_s - t0.memory_s))
         self._slopes[key] = out
         return out
 
     @staticmethod
-    def _unsplit_flash_decode(op: Operator, placed: _Placed) -> GpuView | None:
-        """The GPU view of a flash decode operator timed by the gpu-kernel model without KV splits, else None."""
+    def _gpu_kernel_view(op: Operator, placed: _Placed) -> GpuView | None:
+        """The GPU view of a flash attention operator timed by the gpu-kernel model, else None."""
         if op.kind is not OpKind.FUSED_ATTENTION or placed.caps.kind is not DeviceKind.GPU:
             return None
         if placed.model.name != "gpu-kernel" or getattr(placed.spec, "sm_count", None) is None:
             return None
-        gpu = gpu_view(placed.caps, placed.spec)
-        return None if decode_splits_keys(op, gpu) else gpu
+        return gpu_view(placed.caps, placed.spec)
 
     def _profile(self):
         return PROFILES[Fusion.parse(self.options["fusion"])]

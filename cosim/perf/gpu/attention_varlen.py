@@ -36,22 +36,25 @@ def wave_time_units(work: np.ndarray, copies: int, slots: int) -> float:
 
 def split_wave_keys(kv_lens: np.ndarray, splits: np.ndarray, chunk: np.ndarray, copies: int, slots: int
                     ) -> np.ndarray:
-    """:func:`wave_time_units` of the split CTAs, for every split count at once.
+    """:func:`wave_time_units` of the split CTAs for every split count (last axis of ``chunk``) at once;
+    ``kv_lens`` may carry leading axes (steps of a decode run), ``chunk`` the same ones plus the split axis.
 
     With ``s`` splits of ``chunk`` keys, request ``r`` has ``kv_r // chunk`` full CTAs, one with the remainder
     and empty ones after: sorted longest first, the full chunks come first, then the remainders, then zeros.
     """
-    full = np.minimum(kv_lens[None, :] // chunk[:, None], splits[:, None])
-    remainder = np.where(full < splits[:, None], kv_lens[None, :] - full * chunk[:, None], 0)
-    remainder = -np.sort(-remainder, axis=1)
-    n_full = full.sum(axis=1)
-    waves = -(-kv_lens.size * splits * copies // slots)
+    kv = kv_lens[..., None, :]
+    c = chunk[..., :, None]
+    n = kv_lens.shape[-1]
+    full = np.minimum(kv // c, splits[:, None])
+    remainder = -np.sort(-np.where(full < splits[:, None], kv - full * c, 0), axis=-1)
+    n_full = full.sum(axis=-1)
+    waves = -(-n * splits * copies // slots)
     first = (np.arange(int(waves.max()), dtype=np.int64) * slots) // copies  # work index of each wave's first CTA
-    beyond = first[None, :] - n_full[:, None]
-    rem = np.take_along_axis(remainder, np.clip(beyond, 0, kv_lens.size - 1), axis=1)
-    value = np.where(beyond < 0, chunk[:, None], np.where(beyond < kv_lens.size, rem, 0))
-    value = np.where(np.arange(first.size)[None, :] < waves[:, None], value, 0)
-    return value.sum(axis=1).astype(float)
+    beyond = first - n_full[..., None]
+    rem = np.take_along_axis(remainder, np.clip(beyond, 0, n - 1), axis=-1)
+    value = np.where(beyond < 0, chunk[..., None], np.where(beyond < n, rem, 0))
+    value = np.where(np.arange(first.size) < waves[:, None], value, 0)
+    return value.sum(axis=-1).astype(float)
 
 
 def decode_attention_varlen_time(
@@ -68,37 +71,60 @@ def decode_attention_varlen_time(
     dram_bytes: float | None = None,
 ) -> KernelTime:
     """One decode step (one query token per request) over requests with their own KV lengths."""
+    kv_lens = np.asarray(kv_lens, dtype=np.int64)
+    dram = None if dram_bytes is None else np.array([dram_bytes], dtype=float)
+    t = decode_attention_varlen_steps(gpu, kv_lens=kv_lens[None, :], heads=heads, kv_heads=kv_heads,
+                                      head_dim=head_dim, elem_bytes=elem_bytes, kv_bytes=kv_bytes,
+                                      peak_flops=peak_flops, kernel=kernel, dram_bytes=dram)
+    return KernelTime(*(np.asarray(float(x[0])) for x in (t.compute_s, t.memory_s, t.overhead_s, t.latency_s)))
+
+
+def decode_attention_varlen_steps(
+    gpu: GpuView,
+    *,
+    kv_lens: np.ndarray,
+    heads: int,
+    kv_heads: int,
+    head_dim: int,
+    elem_bytes: float,
+    kv_bytes: float,
+    peak_flops: float,
+    kernel: AttentionKernel | str = AttentionKernel.SDPA,
+    dram_bytes: np.ndarray | None = None,
+) -> KernelTime:
+    """:func:`decode_attention_varlen_time` of several batches of the same size at once: ``kv_lens`` is
+    (batches, requests), ``dram_bytes`` one value per batch; each result field has one value per batch."""
     arch = gpu.arch
     kv_lens = np.asarray(kv_lens, dtype=np.int64)
-    batch = int(kv_lens.size)
+    batch = int(kv_lens.shape[-1])
     group = heads // kv_heads
     m_blocks = -(-group // arch.decode_block_m)
     per_request = kv_heads * m_blocks  # CTAs of one request (before splitting its keys)
     units = batch * per_request
     block_n = decode_block_n(head_dim)
-    n_blocks_max = -(-int(kv_lens.max()) // block_n)
+    n_blocks_max = -(-kv_lens.max(axis=-1) // block_n)
     limit = decode_split_limit(gpu, kernel, units=units, group=group)
     sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
     per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
-    kv_total = 2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes
+    kv_total = 2.0 * kv_lens.sum(axis=-1).astype(float) * kv_heads * head_dim * kv_bytes
     qo = 2.0 * batch * heads * head_dim * elem_bytes
     splits = np.arange(1, limit + 1, dtype=np.int64)
     waves = -(-units * splits // gpu.sm_count)
-    compute = split_wave_keys(kv_lens, splits, -(-n_blocks_max // splits) * block_n, per_request,
-                              gpu.sm_count) * per_key
+    chunk = -(-n_blocks_max[:, None] // splits) * block_n
+    compute = split_wave_keys(kv_lens, splits, chunk, per_request, gpu.sm_count) * per_key
     partial = np.where(splits > 1, 2.0 * batch * heads * splits * (head_dim + 1) * PARTIAL_BYTES, 0.0)
-    memory = ((kv_total + qo if dram_bytes is None else dram_bytes) + partial) / gpu.achieved_bw
+    unique = kv_total + qo if dram_bytes is None else np.asarray(dram_bytes, dtype=float)
+    memory = (unique[:, None] + partial) / gpu.achieved_bw
     fill = waves * gpu.dram_latency_s
     combine = np.where(splits > 1, gpu.kernel_gap_s + gpu.dram_latency_s, 0.0)
     totals = overlap_sum(gpu.attn_overlap, compute, memory) + fill + combine
-    best = int(np.argmin(totals))  # the fewest splits among equally fast counts
-    total, compute, memory = float(totals[best]), float(compute[best]), float(memory[best])
-    fill, combine = float(fill[best]), float(combine[best])
+    best = np.argmin(totals, axis=-1)  # the fewest splits among equally fast counts
+    rows = np.arange(kv_lens.shape[0])
     copies = swapped_layout_copies_s(gpu, kernel, batch=batch, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
                                      elem_bytes=elem_bytes)
-    overhead = gpu.kernel_gap_s + fill + combine + copies
-    return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(overhead),
-                      np.asarray(total + gpu.kernel_gap_s + copies))
+    overhead = gpu.kernel_gap_s + fill[best] + combine[best] + copies
+    return KernelTime(compute[rows, best], memory[rows, best], overhead,
+                      totals[rows, best] + gpu.kernel_gap_s + copies)
 
 
 def prefill_attention_varlen_time(

@@ -26,7 +26,11 @@ from cosim.perf.gpu.attention import (
     decode_split_limit,
     prefill_attention_time,
 )
-from cosim.perf.gpu.attention_varlen import decode_attention_varlen_time, prefill_attention_varlen_time
+from cosim.perf.gpu.attention_varlen import (
+    decode_attention_varlen_steps,
+    decode_attention_varlen_time,
+    prefill_attention_varlen_time,
+)
 from cosim.perf.gpu.device import GpuView, gpu_view, overlap_sum
 from cosim.perf.gpu.gemm import KernelTime, gemm_time
 from cosim.perf.gpu.memory_bound import streaming_time
@@ -91,12 +95,36 @@ def decode_splits_keys(op: Operator, gpu: GpuView) -> bool:
     return decode_split_limit(gpu, attention_kernel_of(op), units=units, group=group) > 1
 
 
-def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
+def _attention_args(op: Operator, gpu: GpuView) -> dict[str, Any]:
     s = op.shape
     kv_elem = next((t.dtype.bytes for t in op.reads if t.cls is TensorClass.KV_CACHE), op.dtype.bytes)
-    common = dict(heads=int(s["heads"]), kv_heads=int(s["kv_heads"]), head_dim=int(s["head_dim"]),
-                  elem_bytes=op.dtype.bytes, kv_bytes=kv_elem, peak_flops=_dtype_peak(gpu, op),
-                  kernel=attention_kernel_of(op), dram_bytes=op.bytes)
+    return dict(heads=int(s["heads"]), kv_heads=int(s["kv_heads"]), head_dim=int(s["head_dim"]),
+                elem_bytes=op.dtype.bytes, kv_bytes=kv_elem, peak_flops=_dtype_peak(gpu, op),
+                kernel=attention_kernel_of(op), dram_bytes=op.bytes)
+
+
+RUN_BLOCK = 256  # decode steps evaluated per array pass (bounds the (steps x splits x waves) arrays)
+
+
+def varlen_decode_run_s(op: Operator, gpu: GpuView, steps: int, bytes_per_step: float) -> np.ndarray | None:
+    """Latencies of ``steps`` decode iterations of a fused decode attention over unequal requests, each request
+    one key longer per step (``bytes_per_step`` more DRAM traffic): equal to timing each step's operator."""
+    varlen = unequal_lengths(op)
+    if varlen is None or not (varlen[0] == 1).all() or not _has_shape(op):
+        return None
+    common = _attention_args(op, gpu)
+    base = common.pop("dram_bytes")
+    out = np.empty(steps)
+    for first in range(0, steps, RUN_BLOCK):
+        i = np.arange(first, min(steps, first + RUN_BLOCK))
+        t = decode_attention_varlen_steps(gpu, kv_lens=varlen[1][None, :] + i[:, None],
+                                          dram_bytes=base + bytes_per_step * i, **common)
+        out[i] = t.latency_s
+    return out
+
+
+def _fused_attention(op: Operator, gpu: GpuView) -> KernelTime:
+    common = _attention_args(op, gpu)
     varlen = unequal_lengths(op)
     if varlen is not None:
         q_lens, kv_lens = varlen
