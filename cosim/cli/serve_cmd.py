@@ -105,11 +105,15 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from cosim.engine.iteration import IterationModel
     from cosim.engine.predict import resolve_system
+    from cosim.report.output import checked_output_path
     from cosim.serving.defaults import engine_overhead_for, policy_defaults_for
     from cosim.serving.policies import make_policy
     from cosim.serving.simulator import simulate
     from cosim.serving.traces import load_trace
 
+    for out in (args.out, args.trace_out):  # refuse a bad output before computing anything
+        if out:
+            checked_output_path(out)
     system = resolve_system(args.hw)
     options = policy_defaults_for(args.policy, system) | policy_options(args)
     config = make_policy(args.policy, options).config

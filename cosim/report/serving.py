@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from cosim.report.figures import PALETTE, time_scale
 from cosim.report.html import Section, _input_text, render_html
-from cosim.report.serving_trace import write_output
+from cosim.report.output import write_output
 from cosim.report.tables import Table, format_cell
 from cosim.serving import metrics
 from cosim.serving.result import SimulationResult

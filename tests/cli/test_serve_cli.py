@@ -80,3 +80,16 @@ def test_predict_mix_mixed_iteration(capsys):
     assert code == 0
     data = json.loads(out)
     assert data["phase"] == "mixed" and data["batch"] == 65
+
+
+def test_a_bad_output_is_refused_before_the_run(capsys, tmp_path, monkeypatch):
+    import cosim.serving.simulator as simulator
+
+    def never(*args, **kwargs):
+        raise AssertionError("the run started although its output cannot be written")
+
+    monkeypatch.setattr(simulator, "simulate", never)
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main([*SERVE, "--out", str(tmp_path)]))
+    assert exit_info.value.code == 2
+    assert "not a regular file" in capsys.readouterr().err
