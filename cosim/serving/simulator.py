@@ -122,7 +122,6 @@ def _run(table: RequestTable, engines: list[ReplicaEngine], policy: Policy, rout
          progress: _Progress) -> dict[int, str]:
     arrival, n = table.arrival_s, len(table)
     states = [e.state for e in engines]
-    kv0 = states[0].kv
     heap: list[tuple[float, int]] = []
     rejected: dict[int, str] = {}
     ptr = 0
@@ -135,18 +134,7 @@ def _run(table: RequestTable, engines: list[ReplicaEngine], policy: Policy, rout
         while heap and heap[0][0] == now:
             _, r = heapq.heappop(heap)
             progress.add(len(engines[r].complete()))
-        while ptr < n and arrival[ptr] <= now:
-            i, ptr = ptr, ptr + 1
-            reason = policy.reject_reason(int(table.prompt[i]), int(table.output[i]), kv0)
-            if reason is not None:
-                table.status[i] = REJECTED
-                rejected[int(table.ids[i])] = reason
-                progress.add(1)
-                continue
-            r = router.route(i, states)
-            table.replica[i] = r
-            table.status[i] = WAITING
-            states[r].waiting.append(i)
+        ptr = _admit(table, policy, router, states, ptr, now, rejected, progress)
         next_arrival = float(arrival[ptr]) if ptr < n else math.inf
         for e in engines:
             if not e.busy and e.state.has_work:
