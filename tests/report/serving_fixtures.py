@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from cosim.serving.request import Trace
 from cosim.serving.result import SimulationResult
 from cosim.serving.simulator import simulate
+from cosim.serving.timer import AffineTimer
 from cosim.serving.traces import load_trace
 
 
-class LinearTimer:
-    """``a + b * tokens + c * kv`` seconds per iteration (no fast path), a small KV cache so runs queue."""
-
-    def __init__(self, a: float = 2e-3, b: float = 2e-5, c: float = 2e-8, capacity_tokens: int = 40_000) -> None:
-        self.a, self.b, self.c, self.capacity_tokens = a, b, c, capacity_tokens
-
-    def iteration_s(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> float:
-        return self.a + self.b * float(int(np.sum(q_lens))) + self.c * float(int(np.sum(kv_lens)))
-
-    def decode_run_s(self, kv_lens: np.ndarray, steps: int) -> np.ndarray:
-        n = len(kv_lens)
-        kv_sums = int(np.sum(kv_lens)) + n * np.arange(steps, dtype=np.int64)
-        return self.a + self.b * float(n) + self.c * kv_sums.astype(np.float64)
-
-    def kv_capacity_tokens(self) -> int:
-        return self.capacity_tokens
+def small_timer(capacity_tokens: int = 40_000) -> AffineTimer:
+    """A small KV cache, so the runs queue."""
+    return AffineTimer(a=2e-3, b=2e-5, c=2e-8, capacity_tokens=capacity_tokens)
 
 
 @functools.cache
@@ -45,5 +31,5 @@ def hardware_run() -> SimulationResult:
 
 def fake_run(*, dp: int = 1, skip_ahead: bool = True, policy: str = "vllm", rate: float = 20.0,
              capacity_tokens: int = 40_000) -> SimulationResult:
-    return simulate(small_trace(rate=rate), LinearTimer(capacity_tokens=capacity_tokens), policy=policy, dp=dp,
+    return simulate(small_trace(rate=rate), small_timer(capacity_tokens), policy=policy, dp=dp,
                     skip_ahead=skip_ahead)
