@@ -13,6 +13,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from cosim.errors import CosimInputError
 from cosim.registry import Registry
 from cosim.workload.ops import Operator, OpKind, TensorClass
@@ -86,6 +88,38 @@ def _attention_geometry(op: Operator, flops_per_pair: float) -> tuple[int, int, 
     return batch * kv_heads, rows, _positive(pairs / max(q_total, 1)), head_dim
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Requests of one (query, key) length in an attention operator, and their shares of its tensors."""
+
+    instances: int
+    rows: int
+    keys: int
+    head_dim: int
+    q_share: float  # of the query-sized tensors (q, the output)
+    kv_share: float  # of the key-sized tensors (K, V)
+    score_share: float  # of the materialized scores (eager)
+
+
+def _attention_groups(op: Operator, flops_per_pair: float) -> list[_Group]:
+    """The operator's requests grouped by length: one group (today's geometry) when they are equal, else one
+    per distinct (q_len, kv_len), each its own GEMMs run after the others on the arrays."""
+    q, kv = op.attrs.get("q_lens"), op.attrs.get("kv_lens")
+    if q is None or kv is None or len(q) < 2 or ((q == q[0]).all() and (kv == kv[0]).all()):
+        return [_Group(*_attention_geometry(op, flops_per_pair), 1.0, 1.0, 1.0)]
+    q, kv = np.asarray(q, dtype=np.int64), np.asarray(kv, dtype=np.int64)
+    heads, kv_heads, head_dim = _dim(op, "heads"), _dim(op, "kv_heads"), _dim(op, "head_dim")
+    group = max(heads // kv_heads, 1)
+    lengths, counts = np.unique(np.stack([q, kv], axis=1), axis=0, return_counts=True)
+    q_sum, kv_sum, score_sum = float(q.sum()), float(kv.sum()), float((q * kv).sum())
+    out = []
+    for (ql, kl), c in zip(lengths.tolist(), counts.tolist(), strict=True):
+        pairs = ql * (kl - ql) + ql * (ql + 1) // 2  # unmasked pairs of one request (causal within its chunk)
+        out.append(_Group(c * kv_heads, ql * group, _positive(pairs / ql), head_dim, c * ql / q_sum, c * kl / kv_sum,
+                          c * ql * kl / score_sum))
+    return out
+
+
 def _operand_bytes(op: Operator, instances: int) -> tuple[float, ...]:
     """Bytes of each tensor read, per instance, in the op's read order."""
     return tuple(t.bytes / instances for t in op.reads)
@@ -97,27 +131,36 @@ def _fused_attention(op: Operator) -> MatrixWork:
 
     Softmax (and rotary, when fused in) runs on the vector units alongside the arrays.
     """
-    inst, rows, keys, hd = _attention_geometry(op, 4.0)
-    q, k, v = _operand_bytes(op, inst)[:3]
-    out = op.bytes_written() / inst
-    gemms = (GemmWork(rows, keys, hd, inst, q, k, 0.0), GemmWork(rows, hd, keys, inst, 0.0, v, out))
-    return MatrixWork(gemms, float(op.attrs.get("vector_flops", 0.0)))
+    gemms: list[GemmWork] = []
+    for g in _attention_groups(op, 4.0):
+        q, k, v = _operand_bytes(op, g.instances)[:3]
+        q, k, v = q * g.q_share, k * g.kv_share, v * g.kv_share
+        out = op.bytes_written() * g.q_share / g.instances
+        gemms += [GemmWork(g.rows, g.keys, g.head_dim, g.instances, q, k, 0.0),
+                  GemmWork(g.rows, g.head_dim, g.keys, g.instances, 0.0, v, out)]
+    return MatrixWork(tuple(gemms), float(op.attrs.get("vector_flops", 0.0)))
 
 
 @_converts(OpKind.ATTENTION_SCORE)
 def _attention_score(op: Operator) -> MatrixWork:
     """Eager S = Q K^T: reads (q, keys), writes the score matrix."""
-    inst, rows, keys, hd = _attention_geometry(op, 2.0)
-    q, k = _operand_bytes(op, inst)[:2]
-    return MatrixWork((GemmWork(rows, keys, hd, inst, q, k, op.bytes_written() / inst),))
+    gemms = []
+    for g in _attention_groups(op, 2.0):
+        q, k = _operand_bytes(op, g.instances)[:2]
+        gemms.append(GemmWork(g.rows, g.keys, g.head_dim, g.instances, q * g.q_share, k * g.kv_share,
+                              op.bytes_written() * g.score_share / g.instances))
+    return MatrixWork(tuple(gemms))
 
 
 @_converts(OpKind.ATTENTION_CONTEXT)
 def _attention_context(op: Operator) -> MatrixWork:
     """Eager O = P V: reads (probabilities, values), writes the context."""
-    inst, rows, keys, hd = _attention_geometry(op, 2.0)
-    p, v = _operand_bytes(op, inst)[:2]
-    return MatrixWork((GemmWork(rows, hd, keys, inst, p, v, op.bytes_written() / inst),))
+    gemms = []
+    for g in _attention_groups(op, 2.0):
+        p, v = _operand_bytes(op, g.instances)[:2]
+        gemms.append(GemmWork(g.rows, g.head_dim, g.keys, g.instances, p * g.score_share, v * g.kv_share,
+                              op.bytes_written() * g.q_share / g.instances))
+    return MatrixWork(tuple(gemms))
 
 
 @_converts(OpKind.MOE_EXPERTS)
