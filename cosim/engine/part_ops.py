@@ -11,7 +11,7 @@ two more (exact to rounding, else the builder is used for that key), then evalua
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def _rebuild(template: Operator, leaves: np.ndarray, part: Step) -> Operator:
 
     def access(t: TensorAccess) -> TensorAccess:
         dims = tuple(round(next(it)) for _ in t.shape)
-        return replace(t, shape=dims, bytes=next(it))
+        return TensorAccess(t.name, t.cls, t.dtype, dims, next(it))
 
     reads = tuple(access(t) for t in template.reads)
     writes = tuple(access(t) for t in template.writes)
@@ -63,7 +63,8 @@ def _rebuild(template: Operator, leaves: np.ndarray, part: Step) -> Operator:
             value = next(it)
             attrs[k] = round(value) if isinstance(template.attrs[k], int) else value
     attrs["q_lens"], attrs["kv_lens"] = part.q_lens, part.kv_lens
-    return replace(template, flops=flops, shape=shape, reads=reads, writes=writes, attrs=attrs)
+    return Operator(template.name, template.kind, template.dtype, flops, reads, writes, shape, template.repeat,
+                    template.instances, template.block, attrs)
 
 
 def _perturbed(part: Step, rng: np.random.Generator) -> Step | None:

@@ -72,11 +72,38 @@ def decode_attention_varlen_time(
 ) -> KernelTime:
     """One decode step (one query token per request) over requests with their own KV lengths."""
     kv_lens = np.asarray(kv_lens, dtype=np.int64)
+    units = kv_lens.size * kv_heads * -(-(heads // kv_heads) // gpu.arch.decode_block_m)
+    if decode_split_limit(gpu, kernel, units=units, group=heads // kv_heads) == 1:
+        return _unsplit_decode(gpu, kv_lens, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+                               elem_bytes=elem_bytes, kv_bytes=kv_bytes, peak_flops=peak_flops, kernel=kernel,
+                               dram_bytes=dram_bytes)
     dram = None if dram_bytes is None else np.array([dram_bytes], dtype=float)
     t = decode_attention_varlen_steps(gpu, kv_lens=kv_lens[None, :], heads=heads, kv_heads=kv_heads,
                                       head_dim=head_dim, elem_bytes=elem_bytes, kv_bytes=kv_bytes,
                                       peak_flops=peak_flops, kernel=kernel, dram_bytes=dram)
     return KernelTime(*(np.asarray(float(x[0])) for x in (t.compute_s, t.memory_s, t.overhead_s, t.latency_s)))
+
+
+def _unsplit_decode(gpu: GpuView, kv_lens: np.ndarray, *, heads: int, kv_heads: int, head_dim: int,
+                    elem_bytes: float, kv_bytes: float, peak_flops: float, kernel: AttentionKernel | str,
+                    dram_bytes: float | None) -> KernelTime:
+    """:func:`decode_attention_varlen_steps` of one batch whose CTAs cannot split their keys (the one-split
+    case of the same formula, without the split axis: every CTA holds one request's keys)."""
+    arch = gpu.arch
+    batch = int(kv_lens.size)
+    per_request = kv_heads * -(-(heads // kv_heads) // arch.decode_block_m)
+    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
+    per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
+    compute = wave_time_units(kv_lens.astype(float), per_request, gpu.sm_count) * per_key
+    unique = (2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes + 2.0 * batch * heads * head_dim
+              * elem_bytes) if dram_bytes is None else float(dram_bytes)
+    memory = unique / gpu.achieved_bw
+    fill = -(-batch * per_request // gpu.sm_count) * gpu.dram_latency_s
+    total = float(overlap_sum(gpu.attn_overlap, compute, memory)) + fill
+    copies = swapped_layout_copies_s(gpu, kernel, batch=batch, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
+                                     elem_bytes=elem_bytes)
+    return KernelTime(np.asarray(compute), np.asarray(memory), np.asarray(gpu.kernel_gap_s + fill + copies),
+                      np.asarray(total + gpu.kernel_gap_s + copies))
 
 
 def decode_attention_varlen_steps(
