@@ -3,8 +3,8 @@
 The workload builder makes a part's KV-write and attention operators from the part's totals only: request
 count ``n``, query tokens ``T``, keys ``KV``, unmasked pairs ``P`` and materialized scores ``M`` (every shape,
 byte count and FLOP count is a product of one of them with constants of the model), plus the per-request
-lengths carried as attributes. So each number of each operator is an affine function of ``(T, KV, P, M)`` for
-a given part name, phase and ``n``: fitted here once from a few builder runs on perturbed lengths, checked on
+lengths carried as attributes. So each number of each operator is an affine function of ``(n, T, KV, P, M)`` for
+a given part name and phase: fitted here once from a few builder runs on perturbed lengths, checked on
 two more (exact to rounding, else the builder is used for that key), then evaluated per iteration.
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 from cosim.workload.ops import Operator, Phase, TensorAccess
 from cosim.workload.step import Step, slice_phase
 
-FIT_PARTS = 8  # perturbed builds the affine map is fitted on
+FIT_PARTS = 10  # perturbed builds the affine map is fitted on
 CHECK_PARTS = 2  # further builds it must reproduce
 TOLERANCE = 1e-9  # relative; the builder's numbers are integers or exact products, so a true fit is ~1e-15
 NUMERIC_ATTRS = ("vector_flops", "group")
@@ -26,7 +26,7 @@ NUMERIC_ATTRS = ("vector_flops", "group")
 
 def totals(part: Step) -> np.ndarray:
     q, kv = part.q_lens.astype(np.float64), part.kv_lens.astype(np.float64)
-    return np.array([1.0, q.sum(), kv.sum(), float(part.attention_pairs), float((q * kv).sum())])
+    return np.array([1.0, float(q.size), q.sum(), kv.sum(), float(part.attention_pairs), float((q * kv).sum())])
 
 
 def _leaves(op: Operator) -> list[float]:
@@ -70,6 +70,12 @@ def _rebuild(template: Operator, leaves: np.ndarray, part: Step) -> Operator:
 def _perturbed(part: Step, rng: np.random.Generator) -> Step | None:
     """The part with small random changes of its lengths that keep its phase (None if one did not)."""
     q, kv = part.q_lens.copy(), part.kv_lens.copy()
+    if q.size > 1 and rng.random() < 0.3:  # one request fewer
+        keep = np.arange(q.size) != rng.integers(q.size)
+        q, kv = q[keep], kv[keep]
+    elif rng.random() < 0.3:  # one request more, a copy of another
+        j = int(rng.integers(q.size))
+        q, kv = np.append(q, q[j]), np.append(kv, kv[j])
     n = q.size
     if part.phase is Phase.DECODE:
         kv = kv + rng.integers(0, 64, n)
@@ -93,7 +99,8 @@ class _Fit:
 
 
 class PartOperators:
-    """``ops(name, part)``: the builder's operators of one attention part, from a cached affine map."""
+    """``ops(name, part)``: the builder's operators of one attention part, from a cached affine map (one per
+    part name and phase)."""
 
     def __init__(self, build: Callable[[Step, str], list[Operator]], seed: int = 0) -> None:
         self._build = build
@@ -101,7 +108,7 @@ class PartOperators:
         self._rng = np.random.default_rng(seed)
 
     def ops(self, name: str, part: Step) -> list[Operator]:
-        key = (name, part.phase, part.batch)
+        key = (name, part.phase)
         if key not in self._fits:
             self._fits[key] = self._fit(name, part)
         fit = self._fits[key]
