@@ -240,6 +240,20 @@ def _time_kernel(op: Operator, gpu: GpuView) -> OpTiming:
     return OpTiming(compute, memory, overhead, latency, classify_bound(compute, memory, overhead))
 
 
+_VIEWS: dict[tuple[int, int], tuple[DeviceCaps, Any, GpuView]] = {}
+
+
+def _view(caps: DeviceCaps, spec: Any) -> GpuView:
+    """``gpu_view(caps, spec)``, remembered for the same two objects (a serving run asks ~10^5 times)."""
+    key = (id(caps), id(spec))
+    hit = _VIEWS.get(key)
+    if hit is None or hit[0] is not caps or hit[1] is not spec:
+        if len(_VIEWS) >= CACHE_SIZE:
+            _VIEWS.clear()
+        hit = _VIEWS[key] = (caps, spec, gpu_view(caps, spec))
+    return hit[2]
+
+
 @register_cost_model("gpu-kernel")
 class GpuKernelModel(CostModel):
     """Tile/wave-quantized GEMMs, flash attention, size-dependent streaming; calibrated per architecture."""
@@ -252,4 +266,4 @@ class GpuKernelModel(CostModel):
                                   field="cost_model", allowed=["roofline"])
         if getattr(spec, "sm_count", None) is None:  # caps only (a hand-built device): nothing to tile over
             return RooflineModel().op_timing(op, caps, spec)
-        return _kernel_timing(op, gpu_view(caps, spec))
+        return _kernel_timing(op, _view(caps, spec))
