@@ -96,19 +96,21 @@ def _attention(b: GraphBuilder, q: TensorAccess, step: Step, attrs: dict) -> Ten
 
 
 def attention_parts(step: Step, profile: FusionProfile) -> list[tuple[str, Step]]:
-    """How the attention of a step is launched: one kernel for the whole batch, or, in a mixed iteration,
-    one for the prefill slices and one for the batch of decodes (so a mapping can put them on different
-    devices). Plain PyTorch (no varlen kernel) runs one SDPA call per prefill when their lengths differ."""
+    """How the attention of a step is launched: one kernel for the whole batch, or, when decodes and prefill
+    slices share an iteration, one for the prefill slices and one for the batch of decodes (so a mapping can
+    put them on different devices). Plain PyTorch (no varlen kernel) runs one SDPA call per prefill when
+    their lengths differ."""
     decodes = step.decodes
-    if not step.is_mixed or decodes.all() or not decodes.any():
+    prefill_rows = np.flatnonzero(~decodes)
+    ragged = not profile.single_kv_write and prefill_rows.size > 1 and not step.select(~decodes).uniform
+    if not ragged and (decodes.all() or not decodes.any()):
         return [("", step)]
-    prefills = step.select(~decodes)
-    if profile.single_kv_write or prefills.uniform:  # serving engines: one varlen kernel for all prefills
-        parts = [("prefill", prefills)]
-    else:
+    if ragged:
         index = np.arange(step.batch)
-        parts = [(f"prefill{i}", step.select(index == r)) for i, r in enumerate(np.flatnonzero(~decodes))]
-    return [*parts, ("decode", step.select(decodes))]
+        parts = [(f"prefill{i}", step.select(index == r)) for i, r in enumerate(prefill_rows)]
+    else:  # serving engines: one varlen kernel for all prefills
+        parts = [("prefill", step.select(~decodes))]
+    return [*parts, ("decode", step.select(decodes))] if decodes.any() else parts
 
 
 def _rows(t: TensorAccess, rows: int) -> TensorAccess:

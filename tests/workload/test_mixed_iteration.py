@@ -89,3 +89,11 @@ def test_graph_metadata_has_one_typed_reader():
     assert meta.phase is Phase.MIXED and meta.batch == 3 and meta.tokens == 514 and meta.tp == 2
     assert meta.max_context == 8192 and meta.num_layers == 32 and meta.tensors
     assert meta.kv_lens.tolist() == [8704, 100, 2000]
+
+
+def test_plain_pytorch_runs_one_sdpa_call_per_prefill_of_unequal_length_without_decodes_too():
+    g = build_iteration_graph("llama2-7b", [256, 128], [256, 1128], fusion="unfused")
+    names = [n for n in g.nodes if n.endswith("attention")]
+    assert names == ["decoder.prefill0_attention", "decoder.prefill1_attention"]
+    fused = build_iteration_graph("llama2-7b", [256, 128], [256, 1128])
+    assert [n for n in fused.nodes if n.endswith("attention")] == ["decoder.attention"]  # one varlen kernel
