@@ -133,3 +133,26 @@ def test_the_source_check_itself_catches_a_bare_number():
 @pytest.mark.parametrize("path", sorted(HW_DIR.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_numeric_value_has_a_source_comment(path):
     assert uncommented_value_lines(path.read_text(encoding="utf-8")) == []
+
+
+# a source must travel with the file: a path of the machine it was written on does not
+_LOCAL_PATH = re.compile(r"(?<![\w.])/(?:work|home|root|tmp|Users|mnt)/\S*")
+
+
+def local_paths(text: str) -> list[tuple[int, str]]:
+    return [(i + 1, m.group(0)) for i, line in enumerate(text.splitlines()) for m in _LOCAL_PATH.finditer(line)]
+
+
+def test_the_local_path_check_itself_catches_a_machine_path():
+    assert local_paths("# see /work/shared/reference/pim-systems.md 2.2\nb: 2  # JEDEC JESD235\n") == [
+        (1, "/work/shared/reference/pim-systems.md")]
+    assert local_paths("# scale-snu/attacc_simulator @ c600051, src/config.py\n") == []
+
+
+PRESET_DIRS = [HW_DIR, HW_DIR / "dram", HW_DIR.parent / "workloads", HW_DIR.parent / "mappings",
+               HW_DIR.parent / "studies"]
+
+
+@pytest.mark.parametrize("path", sorted(p for d in PRESET_DIRS for p in d.glob("*.yaml")), ids=lambda p: p.name)
+def test_sources_cite_publications_not_local_paths(path):
+    assert local_paths(path.read_text(encoding="utf-8")) == []
