@@ -19,14 +19,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_step_options(p, mix=True)
     p.add_argument("--mapping", default=None, help="mapping preset or YAML (default: rule-based mapper)")
     p.add_argument("--cost-model", default=None, help="override the cost model of every device")
-    p.add_argument("--strict", action="store_true", help="exit 2 when the mapping does not fit in memory")
+    fit = p.add_mutually_exclusive_group()
+    fit.add_argument("--allow-overflow", action="store_true",
+                     help="predict a mapping that does not fit in memory as a what-if (a warning, exit 0) "
+                          "instead of the default one-line error and exit 2")
+    fit.add_argument("--strict", action="store_true",
+                     help="refuse a mapping that does not fit (the default; kept for old scripts)")
     p.add_argument("--ops", action="store_true", help="print (or include in JSON) the per-operator table")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    result = _predict_mix(args) if args.mix is not None else _predict_step(args)
+    from cosim.errors import CapacityError
+
+    try:
+        result = _predict_mix(args) if args.mix is not None else _predict_step(args)
+    except CapacityError as exc:  # a result that cannot run is an error; the what-if stays one flag away
+        raise CapacityError(f"{exc.message}; --allow-overflow predicts it as a what-if", file=exc.file,
+                            field=exc.field) from None
     if args.json:
         data = result.to_dict()
         if not args.ops:
@@ -51,7 +62,7 @@ def _predict_step(args: argparse.Namespace) -> StepResult:
         raise CosimInputError(f"{', '.join(missing)} required (or give the iteration as --mix SLICES)",
                               field=missing[0].lstrip("-"))
     return predict(args.model, args.hw, args.phase, args.batch, args.context, mapping=args.mapping,
-                   cost_model=args.cost_model, strict=args.strict, **step_kwargs(args))
+                   cost_model=args.cost_model, strict=not args.allow_overflow, **step_kwargs(args))
 
 
 def _predict_mix(args: argparse.Namespace) -> StepResult:
@@ -66,7 +77,7 @@ def _predict_mix(args: argparse.Namespace) -> StepResult:
     q_lens, kv_lens = parse_mix(args.mix)
     options = {k: v for k, v in step_kwargs(args).items() if k != "chunk"}
     return predict_iteration(args.model, args.hw, q_lens, kv_lens, mapping=args.mapping, cost_model=args.cost_model,
-                             strict=args.strict, **options)
+                             strict=not args.allow_overflow, **options)
 
 
 def summary_text(result: StepResult, *, ops: bool = False) -> str:

@@ -1,0 +1,45 @@
+"""Exit codes of the command line: every user error is one line and exit 2, the what-ifs stay one flag away."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cosim.cli.main import main
+
+OVERFLOW = ["predict", "--model", "llama2-70b", "--hw", "h100-sxm", "--phase", "decode", "--batch", "1",
+            "--context", "1024"]  # 129 GiB of bf16 weights on one 80 GiB GPU
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse
+        code = exc.code
+    out, err = capsys.readouterr()
+    return int(code or 0), out, err
+
+
+@pytest.mark.parametrize("extra", [[], ["--strict"], ["--mix", "d1024"]])
+def test_predict_that_does_not_fit_is_one_line_exit_2(capsys, extra):
+    argv = OVERFLOW[:5] + extra if "--mix" in extra else OVERFLOW + extra
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("cosim: error:")
+    for needle in ("'gpu'", "overflow 48.79 GiB", "holds 80.00 GiB", "--allow-overflow"):
+        assert needle in err
+
+
+@pytest.mark.parametrize("extra", [["--json"], ["--mix", "d1024", "--json"]])
+def test_allow_overflow_keeps_the_what_if(capsys, extra):
+    argv = OVERFLOW[:5] + extra if "--mix" in extra else OVERFLOW + extra
+    code, out, err = run_cli(capsys, *argv, "--allow-overflow")
+    assert code == 0
+    assert json.loads(out)["fits"] is False
+    assert "does not fit" in err and "'gpu'" in err
+
+
+def test_strict_and_allow_overflow_conflict(capsys):
+    code, _out, err = run_cli(capsys, *OVERFLOW, "--strict", "--allow-overflow")
+    assert code == 2 and "not allowed with" in err
