@@ -29,6 +29,11 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_study(args.study)
     study = run_study(spec)
+    if study.rows and all(r.get("error") for r in study.rows):  # a report of nothing but nan is no answer
+        from cosim.errors import CosimInputError
+
+        raise CosimInputError(f"every point of study {spec.name!r} failed ({len(study.rows)} points); "
+                              f"the first: {study.errors[0]}")
     out = args.out or (REPO_ROOT / "reports" / f"{spec.name}.html")
     path = write_study_report(study, out)
     summary = study.summary()

@@ -43,3 +43,15 @@ def test_allow_overflow_keeps_the_what_if(capsys, extra):
 def test_strict_and_allow_overflow_conflict(capsys):
     code, _out, err = run_cli(capsys, *OVERFLOW, "--strict", "--allow-overflow")
     assert code == 2 and "not allowed with" in err
+
+
+def test_a_study_whose_every_point_fails_exits_2(capsys, tmp_path):
+    study = tmp_path / "allfail.yaml"
+    study.write_text("name: allfail\ntitle: every point fails\nmodel: llama2-7b\nphase: prefill\n"
+                     "systems: [a100-80g]\ntp: 2\nbatch: [1, 2]\ncontext: [128]\n")  # tp 2 on one GPU
+    report = tmp_path / "allfail.html"
+    code, _out, err = run_cli(capsys, "run", str(study), "--out", str(report))
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("cosim: error:")
+    assert "every point" in err and "(2 points)" in err and "batch=1" in err and "tp=2 exceeds" in err
+    assert not report.exists()
