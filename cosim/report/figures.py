@@ -21,6 +21,7 @@ from plotly.subplots import make_subplots
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
 from cosim.perf.result import TRANSFER_KIND, OpResult, StepResult
+from cosim.report.palette import kind_color
 from cosim.units import format_quantity
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit
@@ -76,6 +77,11 @@ def _color_map(values: Iterable[object]) -> dict[object, str]:
         if v not in out:
             out[v] = PALETTE[len(out) % len(PALETTE)]
     return out
+
+
+def _kind_colors(kinds: Iterable[object]) -> dict[object, str]:
+    """Operator kind -> its fixed colour (:mod:`cosim.report.palette`), the same in every figure."""
+    return {k: kind_color(k) for k in kinds}
 
 
 def _plottable_on_roofline(op: OpResult) -> bool:
@@ -136,7 +142,7 @@ def roofline_figure(
     groups: dict[str, list[tuple[str, OpResult]]] = {}
     for label, op in points:
         groups.setdefault(getattr(op, color_by), []).append((label, op))
-    colors = _color_map([*device_colors, *groups]) if color_by == "device" else _color_map(groups)
+    colors = _color_map([*device_colors, *groups]) if color_by == "device" else _kind_colors(groups)
     max_total = max((op.total_s for _, op in points), default=0.0)
     for key, members in groups.items():
         sizes = [8 + 22 * math.sqrt(op.total_s / max_total) if max_total > 0 else 8 for _, op in members]
@@ -200,7 +206,7 @@ def breakdown_figure(
     scale, unit = time_scale(max([*stack_s, *(s.latency_s for s in steps)], default=0.0))
     x = [plot_text(label) for label in labels]
     fig = go.Figure()
-    colors = _color_map(order)
+    colors = _kind_colors(order) if by == "kind" else _color_map(order)
     for key in order:
         seconds = [parts.get(key, 0.0) for parts in per_step]
         shares = [s / total if total > 0 else 0.0 for s, total in zip(seconds, stack_s, strict=True)]
@@ -445,7 +451,7 @@ def timeline_figure(result: StepResult, *, block: str | None = "decoder") -> go.
     by_kind: dict[str, list[int]] = {}
     for i, op in enumerate(ops):
         by_kind.setdefault(op.kind, []).append(i)
-    colors = _color_map(by_kind)
+    colors = _kind_colors(by_kind)
     fig = go.Figure()
     for kind, idx in by_kind.items():
         fig.add_trace(go.Bar(
