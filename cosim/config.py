@@ -67,6 +67,100 @@ def recording_reads() -> Iterator[list[Path]]:
         _RECORDERS.reset(token)
 
 
+MAX_ALIAS_NODES = 100_000
+"""Most YAML nodes that aliases (``*name``) may add to a document once expanded: a shipped preset uses none,
+and a "billion laughs" document (nine aliases of nine aliases of ...) is refused before anything reads it."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML loader that refuses duplicate keys (PyYAML silently keeps the last one) and documents whose
+    aliases expand past :data:`MAX_ALIAS_NODES` nodes (validation and error messages walk the expanded value)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # '<<: *base' merges are overrides by design
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:
+                continue  # unhashable key: the base constructor reports it
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first at line {first.start_mark.line + 1})",
+                    key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _expanded_nodes(root: yaml.Node) -> int:
+    """Nodes of the document with every alias expanded (shared nodes counted each time they are used)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] > MAX_ALIAS_NODES * 10:
+                return sizes[key]
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise yaml.composer.ComposerError(None, None, "recursive alias", node.start_mark)
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _distinct_nodes(root: yaml.Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            stack.extend(_children(node))
+    return len(seen)
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        if _expanded_nodes(root) - _distinct_nodes(root) > MAX_ALIAS_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*name) expand the document by more than {MAX_ALIAS_NODES:,} nodes", None)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _json_object(pairs: list[tuple[str, Any]], path: Path) -> dict[str, Any]:
+    """JSON object hook: a key given twice is an error (json keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise CosimInputError(f"invalid JSON: duplicate key {key!r}", file=path, field=key)
+        out[key] = value
+    return out
+
+
 def load_document(path: str | Path) -> Any:
     """Read a YAML (safe loader) or JSON file; errors name the file and the line."""
     path = Path(path)
@@ -80,12 +174,12 @@ def load_document(path: str | Path) -> Any:
         raise CosimInputError(f"cannot read file: {exc}", file=path) from None
     if path.suffix.lower() == ".json":
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=lambda pairs: _json_object(pairs, path))
         except json.JSONDecodeError as exc:
             raise CosimInputError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
                                   file=path) from None
     try:
-        return yaml.safe_load(text)
+        return _load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
