@@ -6,6 +6,7 @@
 
 from cosim.validate.datasets import (  # noqa: F401  (each module registers its datasets)
     aiconfigurator,
+    kernel_harnesses,
     llmcompass,
     llmservingsim,
     llmservingsim_profiles,
