@@ -7,8 +7,11 @@ allowed, never a traceback.
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Iterator, Mapping
+import types
+import typing
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -204,10 +207,74 @@ def _drop_union_tags(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
 
 
-def pydantic_error(exc: ValidationError, *, file: str | Path | None, field_prefix: str | None = None
-                   ) -> CosimInputError:
-    """Turn the first pydantic error into a one-line CosimInputError."""
-    err = exc.errors(include_url=False)[0]
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold directly (through Optional, unions and Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return []
+
+
+def _containers_in(annotation: Any) -> list[Any]:
+    """Element annotations of the lists, tuples and dict values an annotation can hold."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated:
+        return _containers_in(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return [e for arg in args for e in _containers_in(arg)]
+    if origin in (list, tuple, set, frozenset, Sequence):
+        return [a for a in args if a is not Ellipsis]
+    if origin in (dict, Mapping):
+        return args[1:2]
+    return []
+
+
+def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the (sub)model at ``loc`` (several models' where a union leaves it open)."""
+    if model is None:
+        return []
+    current: list[Any] = [model]
+    for part in loc:
+        following: list[Any] = []
+        for annotation in current:
+            for sub in _models_in(annotation):
+                field = sub.model_fields.get(part) if isinstance(part, str) else None
+                if field is not None:
+                    following.append(field.annotation)
+            following.extend(_containers_in(annotation))  # a list index or a dict key
+        current = following
+    names = {name for annotation in current for sub in _models_in(annotation) for name in sub.model_fields}
+    return sorted(names)
+
+
+def _did_you_mean(err: Any, errors: list[Any], model: type[BaseModel] | None) -> tuple[str, str | None]:
+    """Message and allowed names for an unknown field: the closest allowed name first, then all of them."""
+    loc = tuple(err.get("loc", ()))
+    name = str(loc[-1]) if loc else ""
+    parent = _drop_union_tags(loc[:-1])
+    allowed = _fields_at(model, _drop_union_tags(loc[:-1]))
+    if not allowed:  # no schema at hand: the required fields missing beside it are the likely targets
+        allowed = sorted({str(e["loc"][-1]) for e in errors if e.get("type") == "missing"
+                          and _drop_union_tags(tuple(e["loc"][:-1])) == parent})
+    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+    message = f"unknown field {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+    return message, ", ".join(allowed) or None
+
+
+def pydantic_error(exc: ValidationError, *, file: str | Path | None, field_prefix: str | None = None,
+                   model: type[BaseModel] | None = None) -> CosimInputError:
+    """Turn the first pydantic error into a one-line CosimInputError.
+
+    An unknown field is reported before anything else: a misspelled name (``bandwith``) also makes the right
+    one missing, and "bandwidth: required field is missing" would hide the typo the user has to fix."""
+    errors = exc.errors(include_url=False)
+    unknown = [e for e in errors if e.get("type") == "extra_forbidden"]
+    err = unknown[0] if unknown else errors[0]
     loc = _drop_union_tags(tuple(err.get("loc", ())))
     field = _loc_to_field(loc)
     if field_prefix:
@@ -217,8 +284,7 @@ def pydantic_error(exc: ValidationError, *, file: str | Path | None, field_prefi
     allowed = None
     ctx = err.get("ctx") or {}
     if err.get("type") == "extra_forbidden":
-        msg = "unknown field"
-        allowed = None
+        msg, allowed = _did_you_mean(err, errors, model)
     elif err.get("type") == "missing":
         msg = "required field is missing"
     elif "expected" in ctx:
@@ -243,7 +309,7 @@ def validate(model: type[M], data: Any, *, file: str | Path | None = None, field
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
-        raise pydantic_error(exc, file=file, field_prefix=field_prefix) from None
+        raise pydantic_error(exc, file=file, field_prefix=field_prefix, model=model) from None
     except CosimInputError as exc:
         raise exc.with_context(file=file, field_prefix=field_prefix) from None
     except (ValueError, TypeError) as exc:

@@ -77,3 +77,37 @@ def test_alias_bomb_in_a_hardware_preset_is_a_quick_one_line_error(tmp_path: Pat
     with pytest.raises(CosimInputError) as exc:
         load_device(path)
     assert time.perf_counter() - start < 2.0 and "\n" not in str(exc.value)
+
+
+def test_misspelled_field_is_named_with_the_closest_allowed_one(tmp_path: Path):
+    # used to say "memory.bandwidth: required field is missing (and 1 more error)", hiding the typo
+    from cosim.hardware import load_device
+
+    base = (Path(__file__).resolve().parents[2] / "hw" / "h100-sxm.yaml").read_text()
+    path = tmp_path / "gpu.yaml"
+    path.write_text(base.replace("  bandwidth: 3.35 TB/s", "  bandwith: 3.35 TB/s", 1))
+    with pytest.raises(CosimInputError) as exc:
+        load_device(path)
+    message = str(exc.value)
+    assert "memory.bandwith" in message and "did you mean 'bandwidth'" in message
+    assert "capacity" in (exc.value.allowed or "")
+
+
+def test_unknown_field_of_a_nested_schema_lists_that_schemas_fields():
+    from pydantic import BaseModel
+
+    from cosim.config import StrictModel, validate
+
+    class Inner(StrictModel):
+        capacity: int
+        bandwidth: float
+
+    class Outer(StrictModel):
+        name: str
+        memory: list[Inner] | None = None
+
+    assert issubclass(Outer, BaseModel)
+    with pytest.raises(CosimInputError) as exc:
+        validate(Outer, {"name": "x", "memory": [{"capacity": 1, "bandwidth": 2.0, "capacitty": 3}]})
+    assert exc.value.field == "memory[0].capacitty" and "did you mean 'capacity'" in exc.value.message
+    assert exc.value.allowed == "bandwidth, capacity"
