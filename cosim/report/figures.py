@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
-from plotly.subplots import make_subplots
 
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
 from cosim.perf.result import TRANSFER_KIND, OpResult, StepResult
+from cosim.report.facets import FacetLayout
 from cosim.report.palette import kind_color
 from cosim.units import format_quantity
 from cosim.workload.dtypes import DType
@@ -376,8 +376,7 @@ def sweep_figure(
         if col is not None and rows and col not in columns:
             raise CosimInputError(f"column {col!r} not in the rows", field=role, allowed=columns)
     facets = list(dict.fromkeys(r.get(facet) for r in rows)) if facet else [None]
-    fig = make_subplots(rows=1, cols=len(facets), shared_yaxes=True, horizontal_spacing=0.04,
-                        subplot_titles=[plot_text(f"{facet}={v}") for v in facets] if facet else None)
+    layout = FacetLayout([plot_text(v) for v in facets], plot_text(f"{facet}=") if facet else None)
     colors = _color_map(r.get(color) for r in rows)
     dashes = {v: DASHES[i % len(DASHES)] for i, v in enumerate(dict.fromkeys(r.get(dash) for r in rows))}
     shown: set[str] = set()
@@ -398,23 +397,24 @@ def sweep_figure(
             omitted_bad += sum(1 for r in no_value if r.get(fits, True) is not False)
             hover = f"{label}<br>{plot_text(x)}=%{{x}}<br>{plot_text(y)}=%{{y:.4s}}"
             if good:
-                fig.add_trace(go.Scatter(
+                layout.add(go.Scatter(
                     x=[r.get(x) for r in good], y=[r.get(y) for r in good], mode="lines+markers", name=label,
                     legendgroup=label, showlegend=label not in shown,
                     line={"color": colors[color_value], "dash": dashes[dash_value] if dash else "solid"},
                     marker={"size": 7}, hovertemplate=hover + "<extra></extra>",
                     meta={"role": "fits", "color": str(color_value)},
-                ), row=1, col=col_index)
+                ), col_index - 1)
                 shown.add(label)
             if bad:
-                fig.add_trace(go.Scatter(
+                layout.add(go.Scatter(
                     x=[r.get(x) for r in bad], y=[r.get(y) for r in bad], mode="markers",
                     name=f"{label} (does not fit)", legendgroup=label, showlegend=False,
                     marker={"symbol": NOT_FIT_SYMBOL, "size": 10, "color": colors[color_value],
                             "line": {"width": 2}},
                     hovertemplate=hover + "<br><b>does not fit in memory</b><extra></extra>",
                     meta={"role": "not_fit", "color": str(color_value)},
-                ), row=1, col=col_index)
+                ), col_index - 1)
+    fig = layout.finish()
     if any(t.meta and t.meta.get("role") == "not_fit" for t in fig.data):
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="hollow: does not fit memory",
                                  marker={"symbol": NOT_FIT_SYMBOL, "size": 10, "color": "#555"},
@@ -430,7 +430,8 @@ def sweep_figure(
     fig.update_layout(template=_TEMPLATE, title={"text": text}, legend={"title": {"text": plot_text(color)}})
     fig.update_xaxes(type="log" if log_x else "linear", title={"text": plot_text(x)})
     fig.update_yaxes(type="log" if log_y else "linear")
-    fig.update_yaxes(title={"text": plot_text(y)}, row=1, col=1)
+    for row, col in layout.first_column:
+        fig.update_yaxes(title={"text": plot_text(y)}, row=row, col=col)
     return fig
 
 
