@@ -6,6 +6,7 @@ writing, so notebooks and tests can call it too.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,13 @@ import numpy as np
 
 from cosim.errors import CosimInputError
 from cosim.perf.base import DEFAULT_BY_KIND, get_cost_model
-from cosim.validate.datasets.registry import Loaded, dataset_names, default_peer_root, get_dataset
+from cosim.validate.datasets.registry import (
+    PEER_DATA_ENV,
+    Loaded,
+    dataset_names,
+    default_peer_root,
+    get_dataset,
+)
 from cosim.validate.measurement import SPLITS, Measurement, in_split
 from cosim.validate.predict import predict_with_errors
 from cosim.validate.stats import ErrorRow, category_rows, error_rows
@@ -66,6 +73,22 @@ def cost_model_label(cost_model: str | None) -> str:
     return ", ".join(f"{kind.value}={name}" for kind, name in DEFAULT_BY_KIND.items())
 
 
+def _no_peer_data(root: Path, *, explicit: bool, first_missing: str, shipped: Sequence[str]) -> CosimInputError:
+    """Asked-for data absent: say where it was expected and how to point cosim at it, instead of a table and a
+    report that silently leave it out and exit 0 (a fresh clone or a wheel install has no ../shared/peer_data)."""
+    if explicit:
+        why = "given by --peer-data"
+    elif os.environ.get(PEER_DATA_ENV):
+        why = f"from ${PEER_DATA_ENV}"
+    else:
+        why = f"the default: ${PEER_DATA_ENV} is unset and --peer-data not given"
+    what = "no peer data folder here" if not root.is_dir() else f"no measured data found ({first_missing})"
+    only = f", or pick datasets that ship with cosim: --dataset {' / '.join(shipped)}" if shipped else ""
+    return CosimInputError(f"{what} ({why}); point --peer-data or ${PEER_DATA_ENV} at the peer_data folder, "
+                           f"validate your own measurements with --csv FILE (docs/validate.md){only}",
+                           file=root, field="peer_data")
+
+
 def run_validation(
     datasets: Sequence[str] | None = None,
     csv_files: Sequence[str | Path] = (),
@@ -87,6 +110,14 @@ def run_validation(
     for name in dict.fromkeys(names):
         info = get_dataset(name)
         loads.append((name, info.description, info.load(root)))
+    missing = [loaded.missing for _, _, loaded in loads if loaded.missing]
+    if missing:
+        # datasets that ship with cosim load without any peer-data folder; if nothing else did, say so
+        nowhere = Path(os.devnull) / "peer_data"
+        shipped = [name for name, _, loaded in loads
+                   if not loaded.missing and not get_dataset(name).load(nowhere).missing]
+        if not root.is_dir() or len(missing) + len(shipped) == len(loads):
+            raise _no_peer_data(root, explicit=peer_root is not None, first_missing=missing[0], shipped=shipped)
     for path in csv_files:
         loaded = load_csv(Path(path))
         loads.append((f"csv:{Path(path).name}", f"user measurements from {path}", loaded))
