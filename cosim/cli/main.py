@@ -8,43 +8,51 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from importlib import import_module
 
-from cosim.cli import (
-    calibrate_cmd,
-    dram_cmd,
-    graph_cmd,
-    list_cmd,
-    op_cmd,
-    pim_cmd,
-    predict_cmd,
-    run_cmd,
-    serve_cmd,
-    validate_cmd,
-)
 from cosim.errors import CosimError
+
+# Subcommand -> its one-line help, in `cosim --help` order. Each subcommand's module (cosim.cli.<name>_cmd) is
+# imported only when that subcommand runs: importing them all pulled networkx, pydantic and plotly into every
+# process (0.8 s of a 2.3 s `cosim dram simulate`), and DSE scripts call cosim as a process. The strings must
+# match each module's own `help=` (tests/cli/test_lazy_commands.py checks).
+COMMANDS: dict[str, str] = {
+    "run": "run a what-if study and write an HTML report",
+    "predict": "predict one prefill/decode step of a model on a system",
+    "serve": "simulate serving a request trace (TTFT, TPOT, throughput, SLOs)",
+    "op": "predict a single GEMM or attention kernel",
+    "graph": "show the operator graph of a step (table, JSON or DOT)",
+    "list": "list shipped presets",
+    "dram": "simulate DRAM traces; list and show DRAM standards",
+    "pim": "PIM device models (decode attention on DIMM-PIM / HBM-PIM)",
+    "validate": "compare predictions with measured kernel, layer and step times",
+    "calibrate": "fit cost-model parameters on measured data",
+}
 
 EXIT_USER_ERROR = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
+    """The `cosim` parser; `load`: the subcommands whose modules are imported and whose options are parsed
+    (None: all of them). The others are help-only placeholders, enough for `cosim --help`."""
     parser = argparse.ArgumentParser(
         prog="cosim",
         description="Hardware/software co-design of LLM inference: GPUs, NPUs, DIMM-PIM and HBM-PIM.",
     )
     parser.add_argument("--version", action="version", version=f"cosim {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    run_cmd.add_parser(sub)
-    predict_cmd.add_parser(sub)
-    serve_cmd.add_parser(sub)
-    op_cmd.add_parser(sub)
-    graph_cmd.add_parser(sub)
-    list_cmd.add_parser(sub)
-    dram_cmd.add_parser(sub)
-    pim_cmd.add_parser(sub)
-    validate_cmd.add_parser(sub)
-    calibrate_cmd.add_parser(sub)
+    for name, help_line in COMMANDS.items():
+        if load is None or name in load:
+            import_module(f"cosim.cli.{name}_cmd").add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_line)
     return parser
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names (its first word not starting with '-'; cosim's own options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _version() -> str:
@@ -57,7 +65,8 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(load=[c for c in [command_of(argv)] if c in COMMANDS])
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)
