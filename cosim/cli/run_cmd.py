@@ -8,7 +8,6 @@ import math
 from pathlib import Path
 
 from cosim.cli.format import render_table
-from cosim.config import REPO_ROOT
 
 DEFAULT_STUDY = "long-context-decode"
 
@@ -18,23 +17,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Run a study (default: long-context decode of a 70B model on gpu-only, "
                                    "gpu+hbm-pim and gpu+l3) and write reports/<study>.html.")
     p.add_argument("study", nargs="?", default=DEFAULT_STUDY, help=f"study preset or YAML (default {DEFAULT_STUDY})")
-    p.add_argument("--out", type=Path, default=None, help="report path (default reports/<study>.html)")
+    p.add_argument("--out", type=Path, default=None, help="report path (default ./reports/<study>.html)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON instead of a table")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from cosim.dse.study import load_study, run_study
+    from cosim.report.output import output_path
     from cosim.report.study import write_study_report
 
     spec = load_study(args.study)
+    out = output_path(args.out, f"{spec.name}.html")  # refused before any point is computed
     study = run_study(spec)
     if study.rows and all(r.get("error") for r in study.rows):  # a report of nothing but nan is no answer
         from cosim.errors import CosimInputError
 
         raise CosimInputError(f"every point of study {spec.name!r} failed ({len(study.rows)} points); "
                               f"the first: {study.errors[0]}")
-    out = args.out or (REPO_ROOT / "reports" / f"{spec.name}.html")
     path = write_study_report(study, out)
     summary = study.summary()
     if args.json:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from cosim.cli.format import render_table
 
-DEFAULT_REPORT = Path("reports/validate.html")
+DEFAULT_REPORT = "validate.html"
+"""Under ./reports unless --report names a path (cosim.report.output decides)."""
 TABLE_COLUMNS = ("dataset", "device", "operator", "split", "n", "median_abs_pct", "p90_abs_pct", "max_abs_pct",
                  "bias_pct", "failed")
 
@@ -32,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cost-model", default=None, help="score every device with this cost model")
     p.add_argument("--peer-data", type=Path, default=None,
                    help="peer data root (default: $COSIM_PEER_DATA or <checkout>/../shared/peer_data)")
-    p.add_argument("--report", type=Path, default=DEFAULT_REPORT, help=f"HTML report path (default {DEFAULT_REPORT})")
+    p.add_argument("--report", type=Path, default=None, help=f"HTML report path (default ./reports/{DEFAULT_REPORT})")
     p.add_argument("--no-report", action="store_true", help="print the table only")
     p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
     p.add_argument("--serving", action="store_true",
@@ -74,15 +75,17 @@ def _table_rows(rows) -> list[dict]:
 def run(args: argparse.Namespace) -> int:
     if args.serving:
         return run_serving(args)
+    from cosim.report.output import output_path
     from cosim.validate.report import write_validation_report
     from cosim.validate.run import run_validation
 
+    out = None if args.no_report else output_path(args.report, DEFAULT_REPORT)  # refused before any prediction
     result = run_validation(args.dataset, args.csv, split=args.split, cost_model=args.cost_model,
                             peer_root=args.peer_data)
     report = None
     if not args.no_report:
         command = "cosim " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else ""
-        report = write_validation_report(result, args.report, command=command)
+        report = write_validation_report(result, out, command=command)
     if args.json:
         print(json.dumps(result.to_json() | {"report": str(report) if report else None}, indent=2, default=str))
         return 0

@@ -3,15 +3,13 @@
 A report must open years later on a laptop with no network, so plotly.js is inlined once per file
 and each figure is embedded as JSON and drawn with ``Plotly.newPlot``. Every user string goes
 through Jinja2 autoescaping; figure JSON is escaped for a ``<script>`` block. The file is written
-to a temporary sibling and renamed, so a failed render never leaves a half-written report.
+through :mod:`cosim.report.output` (checked path, temporary sibling, rename), so a failed render never
+leaves a half-written report or replaces something that is not a report.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
 from cosim.perf.result import StepResult
 from cosim.report import figures
+from cosim.report.output import write_output
 from cosim.report.tables import Table, as_table, format_cell
 from cosim.workload.dtypes import DType
 
@@ -127,22 +126,6 @@ def render_html(title: str, sections: Iterable[SectionLike], *, inputs: Mapping[
     )
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary sibling and a rename (all or nothing)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def render_report(title: str, sections: Iterable[SectionLike], *, path: str | Path,
                   inputs: Mapping[str, Any] | None = None) -> Path:
     """Render ``sections`` into one self-contained HTML file at ``path``; return the path.
@@ -150,14 +133,8 @@ def render_report(title: str, sections: Iterable[SectionLike], *, path: str | Pa
     ``sections`` are :class:`Section` objects or ``(heading, text, figures, tables)`` tuples;
     ``inputs`` (model, systems, parameters) are listed, escaped, in the header.
     """
-    path = Path(path)
     text = render_html(title, sections, inputs=inputs)  # fully rendered before any file is touched
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
-    except OSError as exc:
-        raise CosimInputError(f"cannot write report: {exc.strerror or exc}", file=path) from None
-    return path
+    return write_output(path, text, what="report")
 
 
 def _summary_rows(results: Sequence[StepResult]) -> list[dict[str, Any]]:

@@ -1,42 +1,119 @@
-"""Where a command's output file may go: a regular file or nothing yet, never a directory, FIFO or device.
+"""Where the CLI's output files go and how they are written: the one module every writer goes through.
 
-``checked_output_path`` runs before any work (so a bad ``--out`` costs nothing computed), ``write_output``
-writes atomically through :func:`cosim.report.html.write_atomic` after checking again.
+An output is written to a temporary sibling and renamed over its path, so a reader never sees half a file.
+A rename replaces whatever has the name, so the path is checked first: it must be absent or a regular file
+we may write. A directory, a FIFO, a device node (as root, ``--out /dev/null`` would otherwise replace the
+machine's ``/dev/null`` with a report), a socket or a symlink is refused with one line (CLI exit 2). A
+symlink is refused rather than written through, because the rename would replace the link itself and a
+write through it would land somewhere the command line does not name.
+
+``output_path`` / ``checked_output_path`` run before any work, so a bad ``--out`` costs nothing computed;
+``write_output`` checks again (something may have appeared meanwhile) and writes. The temporary file is
+removed on any exception, on Ctrl-C and on SIGTERM (turned into ``SystemExit(143)`` for the length of the
+write), so an interrupted write leaves the old file or nothing, never a hidden ``.tmp``.
+
+Outputs without an explicit path go to ``reports/`` in the current directory (:data:`DEFAULT_OUTPUT_DIR`),
+never into the checkout or the installed package.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import stat
+import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from cosim.errors import CosimInputError
-from cosim.report.html import write_atomic
+
+DEFAULT_OUTPUT_DIR = Path("reports")
+"""Relative, so it resolves against the current directory of the command."""
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symlink"), (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)
 
 
-def checked_output_path(path: str | Path) -> Path:
-    """``path`` as a Path, refused if something other than a regular file (a directory, a FIFO, a device)
-    is there; its folder is created."""
+def output_path(out: str | Path | None, default_name: str) -> Path:
+    """The path an output goes to, checked: ``out`` when given, else ``reports/<default_name>`` under the
+    current directory."""
+    return checked_output_path(out if out not in (None, "") else DEFAULT_OUTPUT_DIR / default_name)
+
+
+def checked_output_path(path: str | Path, *, what: str = "output") -> Path:
+    """``path`` as a Path, refused unless it is absent or a writable regular file; its folder is created."""
     path = Path(path)
     try:
-        mode = path.stat().st_mode
+        mode = path.lstat().st_mode
     except FileNotFoundError:
         mode = None
     except OSError as exc:
-        raise CosimInputError(f"cannot write output: {exc.strerror or exc}", file=path) from None
+        raise CosimInputError(f"cannot write {what}: {exc.strerror or exc}", file=path) from None
     if mode is not None and not stat.S_ISREG(mode):
-        raise CosimInputError("refusing to overwrite something that is not a regular file", file=path)
+        kind = next((name for test, name in _KINDS if test(mode)), "something else")
+        raise CosimInputError(f"refusing to replace {kind} (not a regular file) with the {what}; "
+                              "give a new path or a regular file", file=path)
+    if mode is not None and not os.access(path, os.W_OK):
+        raise CosimInputError(f"refusing to replace a read-only file with the {what}", file=path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CosimInputError(f"cannot write output: {exc.strerror or exc}", file=path) from None
+        raise CosimInputError(f"cannot write {what}: {exc.strerror or exc}", file=path) from None
     return path
 
 
-def write_output(path: str | Path, text: str) -> Path:
-    """Write ``text`` atomically to ``path`` (a regular file or nothing yet); return the path."""
-    path = checked_output_path(path)
+def write_output(path: str | Path, text: str, *, what: str = "output") -> Path:
+    """Write ``text`` atomically to ``path`` (checked again: absent or a regular file); return the path."""
+    path = checked_output_path(path, what=what)
     try:
         write_atomic(path, text)
     except OSError as exc:
-        raise CosimInputError(f"cannot write output: {exc.strerror or exc}", file=path) from None
+        raise CosimInputError(f"cannot write {what}: {exc.strerror or exc}", file=path) from None
     return path
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary sibling and a rename (all or nothing, no ``.tmp`` left).
+
+    Callers check ``path`` first (:func:`checked_output_path`); this only writes.
+    """
+    with _sigterm_raises():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises ``SystemExit(143)`` inside the block, so the cleanup above runs as on Ctrl-C.
+
+    Only where SIGTERM still has its default action (a handler someone installed is theirs to keep) and in
+    the main thread (the only one Python lets install handlers).
+    """
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
+    raise SystemExit(128 + signum)

@@ -12,7 +12,7 @@ import pytest
 from report_fakes import XSS, gpu_caps, make_drm, make_step, pim_caps
 
 from cosim.errors import CosimInputError
-from cosim.report import Section, Table, render_report, write_step_report
+from cosim.report import Section, Table, output, render_report, write_step_report
 from cosim.report import html as report_html
 from cosim.report.figures import breakdown_figure, timeline_figure
 from cosim.report.tables import format_cell, unit_for_column
@@ -120,7 +120,7 @@ def test_failed_write_removes_the_temporary_file(tmp_path, monkeypatch, steps):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report_html.os, "fsync", disk_full)
+    monkeypatch.setattr(output.os, "fsync", disk_full)
     with pytest.raises(CosimInputError, match="No space left") as info:
         render_report("t", [("s", "", [breakdown_figure(steps)], [])], path=path)
     assert "\n" not in str(info.value) and str(path) in str(info.value)
