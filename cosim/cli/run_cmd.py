@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.report.study import write_study_report
 
     spec = load_study(args.study)
-    out = output_path(args.out, f"{spec.name}.html")  # refused before any point is computed
+    out = output_path(args.out, f"{spec.name}.html", inputs=[args.study])  # refused before any point is computed
     study = run_study(spec)
     if study.rows and all(r.get("error") for r in study.rows):  # a report of nothing but nan is no answer
         from cosim.errors import CosimInputError

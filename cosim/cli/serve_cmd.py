@@ -103,17 +103,23 @@ def policy_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from cosim.engine.iteration import IterationModel
     from cosim.engine.predict import resolve_system
+    from cosim.errors import CosimInputError
     from cosim.report.output import checked_output_path
     from cosim.serving.defaults import engine_overhead_for, policy_defaults_for
     from cosim.serving.policies import make_policy
     from cosim.serving.simulator import simulate
     from cosim.serving.traces import load_trace
 
+    inputs = [args.model, args.hw, args.trace, args.mapping]
+    if args.out and args.trace_out and Path(args.out).absolute() == Path(args.trace_out).absolute():
+        raise CosimInputError("--out and --trace-out name the same file", file=args.out, field="trace_out")
     for out in (args.out, args.trace_out):  # refuse a bad output before computing anything
         if out:
-            checked_output_path(out)
+            checked_output_path(out, inputs=inputs)
     system = resolve_system(args.hw)
     options = policy_defaults_for(args.policy, system) | policy_options(args)
     config = make_policy(args.policy, options).config

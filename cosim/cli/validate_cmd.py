@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from cosim.validate.report import write_validation_report
     from cosim.validate.run import run_validation
 
-    out = None if args.no_report else output_path(args.report, DEFAULT_REPORT)  # refused before any prediction
+    out = None if args.no_report else output_path(args.report, DEFAULT_REPORT, inputs=args.csv)  # before any work
     result = run_validation(args.dataset, args.csv, split=args.split, cost_model=args.cost_model,
                             peer_root=args.peer_data)
     report = None

@@ -24,7 +24,7 @@ import signal
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from cosim.errors import CosimInputError
@@ -38,14 +38,19 @@ _KINDS = (
 )
 
 
-def output_path(out: str | Path | None, default_name: str) -> Path:
+def output_path(out: str | Path | None, default_name: str, *,
+                inputs: Iterable[str | Path | None] = ()) -> Path:
     """The path an output goes to, checked: ``out`` when given, else ``reports/<default_name>`` under the
-    current directory."""
-    return checked_output_path(out if out not in (None, "") else DEFAULT_OUTPUT_DIR / default_name)
+    current directory; never one of ``inputs`` (the command's input files)."""
+    return checked_output_path(out if out not in (None, "") else DEFAULT_OUTPUT_DIR / default_name, inputs=inputs)
 
 
-def checked_output_path(path: str | Path, *, what: str = "output") -> Path:
-    """``path`` as a Path, refused unless it is absent or a writable regular file; its folder is created."""
+def checked_output_path(path: str | Path, *, what: str = "output",
+                        inputs: Iterable[str | Path | None] = ()) -> Path:
+    """``path`` as a Path, refused unless it is absent or a writable regular file other than one of ``inputs``
+    (``cosim run s.yaml --out s.yaml`` would replace the study by its report); its folder is created.
+
+    ``inputs`` may hold preset names and None: only the ones that are existing files are compared."""
     path = Path(path)
     try:
         mode = path.lstat().st_mode
@@ -59,6 +64,11 @@ def checked_output_path(path: str | Path, *, what: str = "output") -> Path:
                               "give a new path or a regular file", file=path)
     if mode is not None and not os.access(path, os.W_OK):
         raise CosimInputError(f"refusing to replace a read-only file with the {what}", file=path)
+    if mode is not None:
+        clash = next((str(i) for i in inputs if i not in (None, "") and _same_file(path, Path(i))), None)
+        if clash is not None:
+            raise CosimInputError(f"refusing to replace an input of this command ({clash}) with the {what}",
+                                  file=path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -94,6 +104,13 @@ def write_atomic(path: Path, text: str) -> None:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # b is a preset name, or gone
+        return False
 
 
 @contextlib.contextmanager

@@ -107,3 +107,27 @@ def test_validate_writes_under_the_current_directory_by_default(tmp_path, monkey
     assert main(["validate", "--json"]) == 0
     assert written == [Path("reports") / "validate.html"]
     assert (tmp_path / "reports").is_dir()
+
+
+def test_an_output_never_replaces_an_input_of_the_command(tmp_path, capsys, never_compute, monkeypatch):
+    import cosim.serving.simulator as simulator
+
+    monkeypatch.setattr(simulator, "simulate", dse_study.run_study)  # the never() of the fixture
+    study = tmp_path / "s.yaml"
+    study.write_text(STUDY)
+    csv = tmp_path / "mine.csv"
+    csv.write_text("kind,device\n")
+    trace = tmp_path / "t.jsonl"
+    trace.write_text('{"prompt_len": 5, "output_len": 3}\n')
+    serve = ["serve", "--model", "llama2-7b", "--hw", "a100-80g", "--no-progress"]
+    for argv, victim in ((["run", str(study), "--out", str(study)], study),
+                         (["validate", "--csv", str(csv), "--report", str(csv)], csv),
+                         ([*serve, "--trace", str(trace), "--trace-out", str(trace)], trace)):
+        before = victim.read_text()
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "input of this command" in err
+        assert victim.read_text() == before
+    same = str(tmp_path / "r.html")
+    assert main([*serve, "--trace", "sharegpt", "--out", same, "--trace-out", same]) == 2
+    assert "same file" in capsys.readouterr().err
