@@ -11,17 +11,18 @@ import difflib
 import json
 import types
 import typing
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from cosim.errors import CosimInputError, UnknownPresetError
-from cosim.units import Dimension, parse_quantity
+from cosim.units import UNIT_EXAMPLES, Dimension, parse_quantity
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 """Checkout root; preset folders (hw/, workloads/, mappings/, studies/) live here."""
@@ -36,7 +37,50 @@ def _quantity(dimension: Dimension):
         except CosimInputError as exc:  # pydantic wants ValueError; keep our message
             raise ValueError(exc.message + (f" (allowed: {exc.allowed})" if exc.allowed else "")) from None
 
+    convert.dimension = dimension  # type: ignore[attr-defined]  # read by StrictModel's document checks
     return BeforeValidator(convert)
+
+
+_IN_DOCUMENT: ContextVar[bool] = ContextVar("cosim_config_in_document", default=False)
+"""True while :func:`validate` checks a document read from a file: plain numbers for unit fields are refused
+there only, so code may still build schemas from SI floats (``validate(Model, data)`` without ``file``)."""
+
+
+def _dimension_in(metadata: Iterable[object]) -> Dimension | None:
+    for item in metadata:
+        if isinstance(item, BeforeValidator) and hasattr(item.func, "dimension"):
+            return item.func.dimension  # type: ignore[union-attr]
+    return None
+
+
+def _unit_shape(annotation: Any, metadata: Iterable[object] = ()) -> tuple[Dimension, bool] | None:
+    """(dimension, is a mapping of them) for a unit field or a dict of unit values, else None."""
+    found = _dimension_in(metadata)
+    if found is not None:
+        return found, False
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated:
+        return _unit_shape(args[0], args[1:])
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return _unit_shape(options[0]) if len(options) == 1 else None
+    if origin in (dict, Mapping) and len(args) == 2:
+        inner = _unit_shape(args[1])
+        return (inner[0], True) if inner is not None and not inner[1] else None
+    return None
+
+
+def _refuse_unitless(name: str, value: Any, dimension: Dimension) -> None:
+    """A bare non-zero number for a quantity: ``bf16: 989`` read as 989 FLOP/s is a factor of 10^12 off."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())  # "989" is as unitless as 989
+        except ValueError:
+            return  # a unit string (or garbage): the quantity parser reads or reports it
+    if isinstance(value, int | float) and not isinstance(value, bool) and value != 0:
+        raise CosimInputError(f"{value!r} has no unit; write it with one", field=name,
+                              allowed=f"{dimension.value} units, e.g. {UNIT_EXAMPLES[dimension]}")
 
 
 Bytes = Annotated[float, _quantity(Dimension.BYTES)]
@@ -49,10 +93,62 @@ Joules = Annotated[float, _quantity(Dimension.JOULES)]
 TransfersPerSecond = Annotated[float, _quantity(Dimension.TRANSFERS_PER_S)]
 
 
+def _plain_kind(field: FieldInfo) -> type | None:
+    """``int``, ``float`` or ``bool`` when a field holds just that (or None of it), else None.
+
+    Unit fields (``Bytes`` ...) carry their own parser and are left to it."""
+    if any(isinstance(m, BeforeValidator) for m in field.metadata):
+        return None
+    annotation = field.annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(options) != 1:
+            return None
+        annotation = options[0]
+    if typing.get_origin(annotation) is Annotated:
+        inner, *metadata = typing.get_args(annotation)
+        if any(isinstance(m, BeforeValidator) for m in metadata):
+            return None
+        annotation = inner
+    return annotation if annotation in (int, float, bool) else None
+
+
 class StrictModel(BaseModel):
-    """Base of every config schema: unknown fields are errors, values are validated on assignment."""
+    """Base of every config schema: unknown fields are errors, values are validated on assignment.
+
+    Numbers and switches are taken as written: pydantic's lax mode reads ``true`` as the integer 1 and
+    ``"4096"`` as 4096, which turns a slip in a file into a silently different model. Full strict mode is not
+    used because it would also refuse enum names and lists for tuples, which YAML cannot spell otherwise."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_coercion(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        for name, value in data.items():
+            field = cls.model_fields.get(name) if isinstance(name, str) else None
+            shape = _unit_shape(field.annotation, field.metadata) if field is not None else None
+            if shape is not None and _IN_DOCUMENT.get():
+                dimension, is_mapping = shape
+                if is_mapping and isinstance(value, Mapping):
+                    for key, item in value.items():
+                        _refuse_unitless(f"{name}.{key}", item, dimension)
+                elif not is_mapping:
+                    _refuse_unitless(name, value, dimension)
+            if not isinstance(value, bool | str | int | float):
+                continue
+            kind = _plain_kind(field) if field is not None else None
+            if kind is None:
+                continue
+            if kind is bool and not isinstance(value, bool):
+                raise CosimInputError(f"expected true or false, got {value!r}", field=name, allowed="true, false")
+            if kind is not bool and isinstance(value, bool | str):
+                what = "an integer" if kind is int else "a number"
+                raise CosimInputError(f"expected {what}, got {value!r}", field=name,
+                                      allowed=f"{what} written without quotes")
+        return data
 
 
 _RECORDERS: ContextVar[tuple[list[Path], ...]] = ContextVar("cosim_config_recorders", default=())
@@ -287,6 +383,11 @@ def pydantic_error(exc: ValidationError, *, file: str | Path | None, field_prefi
         msg, allowed = _did_you_mean(err, errors, model)
     elif err.get("type") == "missing":
         msg = "required field is missing"
+    elif isinstance(ctx.get("error"), CosimInputError):  # raised by a validator: keep its field and message
+        inner = ctx["error"]
+        msg, allowed = inner.message, inner.allowed
+        if inner.field:
+            field = f"{field}.{inner.field}" if field else inner.field
     elif "expected" in ctx:
         allowed = str(ctx["expected"])
     if "input" in err and err.get("type") not in ("missing", "extra_forbidden", "value_error"):
@@ -306,6 +407,7 @@ def validate(model: type[M], data: Any, *, file: str | Path | None = None, field
     if not isinstance(data, Mapping):
         where = field_prefix or None
         raise CosimInputError(f"expected a mapping of fields, got {type(data).__name__}", file=file, field=where)
+    token = _IN_DOCUMENT.set(file is not None)  # a file is written by a user; dicts from code carry SI floats
     try:
         return model.model_validate(dict(data))
     except ValidationError as exc:
@@ -315,6 +417,8 @@ def validate(model: type[M], data: Any, *, file: str | Path | None = None, field
     except (ValueError, TypeError) as exc:
         raise CosimInputError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=file,
                               field=field_prefix) from None
+    finally:
+        _IN_DOCUMENT.reset(token)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -329,16 +433,18 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def preset_dir(kind: str) -> Path:
-    """Folder holding the shipped presets of one kind: 'hw', 'workloads', 'mappings' or 'studies'."""
-    return REPO_ROOT / kind
+    """Folder holding the shipped presets of one kind: 'hw', 'workloads', 'mappings' or 'studies' (in the
+    package, so an installed cosim has them too; see cosim.preset_path)."""
+    from cosim.preset_path import shipped_dir
+
+    return shipped_dir(kind)
 
 
 def list_presets(kind: str) -> list[str]:
-    folder = preset_dir(kind)
-    if not folder.is_dir():
-        return []
-    names = {p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json") and p.is_file()}
-    return sorted(names)
+    """Preset names of one kind along the search path (--preset-path, $COSIM_PATH, shipped)."""
+    from cosim.preset_path import listing
+
+    return list(listing(kind))
 
 
 def resolve_preset(name_or_path: str | Path, kind: str, *, what: str) -> Path:
@@ -348,11 +454,11 @@ def resolve_preset(name_or_path: str | Path, kind: str, *, what: str) -> Path:
         if not candidate.exists():
             raise CosimInputError(f"{what} file not found", file=candidate)
         return candidate
-    folder = preset_dir(kind)
-    for suffix in (".yaml", ".yml", ".json"):
-        path = folder / f"{name_or_path}{suffix}"
-        if path.is_file():
-            return path
+    from cosim.preset_path import find
+
+    path = find(str(name_or_path), kind)
+    if path is not None:
+        return path
     raise UnknownPresetError(f"unknown {what} preset {str(name_or_path)!r}", field=what,
                              allowed=list_presets(kind) or "(none shipped)")
 

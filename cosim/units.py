@@ -1,7 +1,8 @@
 """Parse quantities with units ("4.8 TB/s", "80 GiB", "1.98 GHz", "25 us") into SI floats.
 
-YAML files may give any quantity as a plain number (already SI: bytes, bytes/s, Hz, s, FLOP/s, W, J)
-or as a string with a unit. Decimal prefixes (k, M, G, T, P) are powers of 1000; binary prefixes
+Code may give any quantity as a plain number (already SI: bytes, bytes/s, Hz, s, FLOP/s, W, J) or as a
+string with a unit; files checked by ``cosim.config.validate`` must write the unit (only 0 may go without).
+Decimal prefixes (k, M, G, T, P) are powers of 1000; binary prefixes
 (Ki, Mi, Gi, Ti, Pi) are powers of 1024. Bits are accepted where bytes are expected ("b" vs "B").
 """
 
@@ -56,7 +57,7 @@ _BASE_UNITS: dict[str, tuple[Dimension, float]] = {
     "GT/s": (Dimension.TRANSFERS_PER_S, 1e9),
 }
 
-_EXAMPLES = {
+UNIT_EXAMPLES = {
     Dimension.BYTES: "'80 GiB', '40 MB', '1 KiB', 1024",
     Dimension.BYTES_PER_S: "'4.8 TB/s', '25.6 GB/s', '64 Gb/s'",
     Dimension.HERTZ: "'1.98 GHz', '300 MHz'",
@@ -87,7 +88,7 @@ def _split_unit(unit: str) -> tuple[Dimension, float] | None:
 
 def parse_quantity(value: object, dimension: Dimension, *, field: str | None = None) -> float:
     """Return ``value`` in SI units of ``dimension``; raise a one-line CosimInputError otherwise."""
-    allowed = f"a number in SI units or a string such as {_EXAMPLES[dimension]}"
+    allowed = f"a number in SI units or a string such as {UNIT_EXAMPLES[dimension]}"
     if isinstance(value, bool):
         raise CosimInputError(f"expected a {dimension.value} quantity, got {value!r}", field=field, allowed=allowed)
     if isinstance(value, int | float):
