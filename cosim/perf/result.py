@@ -12,11 +12,15 @@ from typing import Any
 
 from cosim.mapping.memory import MemoryUse
 
-__all__ = ["BOUNDS", "TRANSFER_KIND", "MemoryUse", "OpResult", "StepResult"]
+__all__ = ["BOUNDS", "MEMORY_BYTES_SCOPE", "TRANSFER_KIND", "MemoryUse", "OpResult", "StepResult"]
 
 BOUNDS = ("compute", "memory", "overhead", "network")
 TRANSFER_KIND = "transfer"
 """``OpResult.kind`` of a cross-device transfer row (the other rows carry an ``OpKind`` value)."""
+MEMORY_BYTES_SCOPE = ("per device slot as the mapping accounts it: the sum over memory[] of what one device of "
+                      "each memory-owning kind holds (one GPU of a tensor-parallel group, a pooled device such "
+                      "as a DIMM-PIM pool whole), not the system's total")
+"""What ``memory_bytes`` counts, written next to it in ``to_dict`` so a JSON reader cannot take it as a total."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class StepResult:
 
     @property
     def memory_bytes(self) -> float:
+        """Sum over ``memory`` of what ONE device of each memory-owning kind holds (see MEMORY_BYTES_SCOPE)."""
         return sum(m.total_bytes for m in self.memory)
 
     @property
@@ -121,6 +126,7 @@ class StepResult:
             "flops": self.flops,
             "bytes": self.bytes,
             "memory_bytes": self.memory_bytes,
+            "memory_bytes_scope": MEMORY_BYTES_SCOPE,
             "fits": self.fits,
             "bound": self.bound,
             "breakdown": self.breakdown("kind"),

@@ -22,6 +22,7 @@ from cosim.hardware.caps import DeviceCaps
 from cosim.perf.result import TRANSFER_KIND, OpResult, StepResult
 from cosim.report.facets import FacetLayout
 from cosim.report.palette import kind_color
+from cosim.report.tables import unit_for_column
 from cosim.units import format_quantity
 from cosim.workload.dtypes import DType
 from cosim.workload.ops import ComputeUnit
@@ -46,6 +47,31 @@ def time_scale(max_s: float) -> tuple[float, str]:
         if max_s >= scale:
             return scale, unit
     return 1e-9, "ns"
+
+
+AXIS_TITLES: dict[str, str] = {
+    "batch": "batch size (requests)",
+    "context": "context length (tokens)",
+    "tokens_per_s": "throughput (tokens/s)",
+    "latency_s": "step latency (s)",
+}
+"""Axis titles, with units, of the result columns that studies plot most."""
+
+
+def axis_title(column: str) -> str:
+    """An axis title that names its unit: a known column's title, else the column with the unit its name carries."""
+    if column in AXIS_TITLES:
+        return AXIS_TITLES[column]
+    unit = unit_for_column(column)
+    return f"{column} ({unit[0]})" if unit else column
+
+
+def _titles_with_units(fig: go.Figure, x: str, y: str) -> None:
+    """Replace the bare column names on every axis of a (faceted) chart by titles that carry units."""
+    for column, for_each in ((x, fig.for_each_xaxis), (y, fig.for_each_yaxis)):
+        bare, titled = plot_text(column), plot_text(axis_title(column))
+        for_each(lambda axis, bare=bare, titled=titled: axis.update(title={"text": titled})
+                 if axis.title.text == bare else None)
 
 
 def _as_results(results: StepResult | Iterable[StepResult]) -> list[StepResult]:
@@ -171,7 +197,7 @@ def roofline_figure(
     fig.update_layout(
         template=_TEMPLATE, title={"text": title},
         xaxis={"type": "log", "title": {"text": "arithmetic intensity (FLOP/byte)"}},
-        yaxis={"type": "log", "title": {"text": "achieved FLOP/s"}, "exponentformat": "SI"},
+        yaxis={"type": "log", "title": {"text": "achieved throughput (FLOP/s)"}, "exponentformat": "SI"},
         legend={"title": {"text": color_by}},
     )
     return fig
@@ -225,6 +251,7 @@ def breakdown_figure(
     ))
     fig.update_layout(
         template=_TEMPLATE, barmode="stack", title={"text": f"Step latency by operator {by}"},
+        xaxis={"title": {"text": "configuration"}},
         yaxis={"title": {"text": f"latency per step ({unit})"}}, legend={"title": {"text": by}},
     )
     return fig
@@ -432,6 +459,7 @@ def sweep_figure(
     fig.update_yaxes(type="log" if log_y else "linear")
     for row, col in layout.first_column:
         fig.update_yaxes(title={"text": plot_text(y)}, row=row, col=col)
+    _titles_with_units(fig, x, y)
     return fig
 
 

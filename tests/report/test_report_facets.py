@@ -36,8 +36,8 @@ def test_sweep_figure_lays_out_any_number_of_facets(contexts: int):
 def test_grid_wraps_at_the_column_limit_and_labels_every_row():
     fig = sweep_figure(_rows(GRID_COLUMNS + 1), "batch", "tokens_per_s", "system", facet="context")
     assert fig.layout.height > 450  # two rows of panels get room
-    assert fig.get_subplot(1, 1).yaxis.title.text == "tokens_per_s"
-    assert fig.get_subplot(2, 1).yaxis.title.text == "tokens_per_s"
+    assert fig.get_subplot(1, 1).yaxis.title.text == "throughput (tokens/s)"  # axis_title: the unit named
+    assert fig.get_subplot(2, 1).yaxis.title.text == "throughput (tokens/s)"
 
 
 def test_slider_steps_carry_each_facets_data_and_traces_stay_linear_in_points():
