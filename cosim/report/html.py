@@ -25,8 +25,8 @@ from markupsafe import Markup
 
 from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
-from cosim.perf.result import StepResult
-from cosim.report import figures
+from cosim.perf.result import MEMORY_BYTES_SCOPE, StepResult
+from cosim.report import figures, study_text
 from cosim.report.output import write_output
 from cosim.report.tables import Table, as_table, format_cell
 from cosim.workload.dtypes import DType
@@ -182,8 +182,10 @@ def step_report_sections(
     """The standard sections for a set of step results (used by :func:`write_step_report`)."""
     labels = figures.config_labels(results)
     notes = [f"{label}: {note}" for r, label in zip(results, labels, strict=True) for note in r.notes]
-    summary_text = "\n".join([t for t in (text, *notes) if t])
-    sections = [Section("Summary", summary_text, tables=[Table(_summary_rows(results), caption="Steps")])]
+    answer = study_text.steps_answer_sentence(results, labels)
+    summary_text = "\n".join([t for t in (answer, text, *notes) if t])
+    steps_caption = f"Steps. memory_bytes: {MEMORY_BYTES_SCOPE}; per device: see Memory"
+    sections = [Section("Summary", summary_text, tables=[Table(_summary_rows(results), caption=steps_caption)])]
     roofline_text = ("Ceilings: matrix-unit FLOP/s at the step dtype and memory bandwidth, both after "
                      "efficiency factors." if devices_caps
                      else "No device capabilities given: ceilings omitted.")

@@ -181,3 +181,30 @@ def memory_scope_sentence(systems: Mapping[str, SystemView],
         return ""
     return ("memory_per_<device>_bytes is what ONE device slot holds as the mapping accounts it (weights, "
             "KV cache, activations), not the system's total: " + "; ".join(parts) + ".")
+
+
+def steps_answer_sentence(results: Sequence[StepResult], labels: Sequence[str]) -> str:
+    """The answer of a step report: the fastest configuration that fits, by how much, and where its time goes."""
+    if not results:
+        return ""
+    pairs = list(zip(results, labels, strict=True))
+    fitting = [(r, label) for r, label in pairs if r.fits and r.latency_s > 0]
+    if not fitting:
+        return "Answer: no configuration fits in memory; the times below are what-ifs."
+    best, best_label = max(fitting, key=lambda p: p[0].tokens_per_s)
+    breakdown = best.breakdown("kind")
+    total = sum(breakdown.values())
+    top_kind = next(iter(breakdown), "")
+    where = (f"; {top_kind} takes {100 * breakdown[top_kind] / total:.0f}% of its operator time"
+             if top_kind and total > 0 else "")
+    subject = best_label if len(pairs) > 1 else best.system
+    text = (f"Answer: {subject} is {'the fastest configuration that fits' if len(pairs) > 1 else 'predicted'} at "
+            f"{format_quantity(best.latency_s, 's')} per {best.phase} step ({_rate(best.tokens_per_s)}), "
+            f"{best.bound}-bound{where}.")
+    others = [f"{_ratio(best.tokens_per_s, r.tokens_per_s)} ({label})" for r, label in fitting if r is not best]
+    if others:
+        text += f" Its throughput is {', '.join(others)} that of the others."
+    overflow = [label for r, label in pairs if not r.fits]
+    if overflow:
+        text += f" Does not fit in memory: {', '.join(overflow)}."
+    return text

@@ -42,6 +42,7 @@ def test_report_renders_every_figure_in_chromium(tmp_path):
     def roofline_has_data(page, visit):
         # data reached the plots: the roofline has ceilings and points drawn as SVG
         visit.extra["roofline_traces"] = page.locator("#cosim-fig-1 .scatterlayer .trace").count()
+        visit.extra["answer"] = page.locator("#section-1 .text").inner_text()
 
     visit = visit_report(path, roofline_has_data)
     assert visit.rendered_attr == str(expected)
@@ -52,3 +53,7 @@ def test_report_renders_every_figure_in_chromium(tmp_path):
     assert visit.dialogs == []  # the hostile names never ran
     assert visit.remote_requests == []  # the report is self-contained
     assert visit.title == XSS  # shown literally, not parsed
+    # the report states its answer first, computed from the results (the hostile name shown literally)
+    assert visit.extra["answer"].startswith(f"Answer: {XSS}")
+    assert "is the fastest configuration that fits" in visit.extra["answer"]
+    assert "Does not fit in memory: gpu+pim · toy-7b · B=512 · ctx=32768." in visit.extra["answer"]

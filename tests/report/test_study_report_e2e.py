@@ -43,7 +43,12 @@ def test_study_report_is_self_contained_html(study_report: Path):
 
 @pytest.mark.browser
 def test_study_report_renders_in_chromium(study_report: Path):
-    visit = visit_report(study_report)
+    def answer(page, visit):
+        visit.extra["summary"] = page.locator("#section-1 .text").inner_text()
+
+    visit = visit_report(study_report, answer)
+    assert visit.extra["summary"].startswith("Answer: at context 4,096 (the longest studied), ")
+    assert "reaches the highest decode throughput" in visit.extra["summary"]
     assert visit.figure_ids, "no figures in the study report"
     assert visit.rendered_attr == str(len(visit.figure_ids))
     assert visit.unrendered == []

@@ -128,3 +128,21 @@ def test_axis_title_names_units_from_column_names():
     assert axis_title("tokens_per_s") == "throughput (tokens/s)"
     assert axis_title("ttft_s") == "ttft_s (s)"
     assert axis_title("policy") == "policy"
+
+
+def test_step_report_states_its_answer():
+    from report_fakes import make_step
+
+    from cosim.report.html import step_report_sections
+
+    fast, slow, big = make_step("gpu+pim", 8, 2048), make_step("gpu+pim", 64, 8192), make_step("gpu-only", 8, 2048,
+                                                                                                fits=False)
+    text = step_report_sections([fast, slow, big])[0].text
+    assert text.startswith("Answer: gpu+pim · B=8 · ctx=2048 is the fastest configuration that fits at ")
+    assert f"{fast.tokens_per_s / slow.tokens_per_s:.2f}x (gpu+pim · B=64 · ctx=8192)" in text
+    assert "Does not fit in memory: gpu-only · B=8 · ctx=2048." in text
+    top = next(iter(fast.breakdown("kind")))
+    assert f"{top} takes {100 * fast.breakdown('kind')[top] / sum(fast.breakdown('kind').values()):.0f}%" in text
+    one = step_report_sections([fast])[0]
+    assert one.text.startswith(f"Answer: gpu+pim is predicted at {format_quantity(fast.latency_s, 's')} per decode")
+    assert "per device slot" in as_table(one.tables[0]).caption  # memory_bytes names its scope
