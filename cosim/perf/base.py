@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.registry import Registry
 from cosim.workload.ops import Operator
@@ -32,6 +33,9 @@ class CostModel(ABC):
     """Scores operators on a device. Subclasses register themselves by ``name``."""
 
     name: ClassVar[str]
+    kinds: ClassVar[frozenset[DeviceKind] | None] = None
+    """Device kinds the model can time (None: any). Asked for another kind, :func:`cost_model_for` refuses
+    instead of letting the model fall back to something else (``pim`` on a GPU used to return the roofline)."""
 
     @abstractmethod
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
@@ -70,4 +74,11 @@ def get_cost_model(name: str) -> CostModel:
 
 
 def cost_model_for(kind: DeviceKind, override: str | None = None) -> CostModel:
-    return get_cost_model(override or DEFAULT_BY_KIND[kind])
+    """The cost model of a device: ``override`` (system file, CLI) or the kind's default; a model that cannot
+    time this kind is a one-line user error listing those that can."""
+    model = get_cost_model(override or DEFAULT_BY_KIND[kind])
+    if model.kinds is not None and kind not in model.kinds:
+        able = [n for n in COST_MODELS.names() if COST_MODELS.get(n).kinds is None or kind in COST_MODELS.get(n).kinds]
+        raise CosimInputError(f"cost model {model.name!r} times {', '.join(sorted(k.value for k in model.kinds))} "
+                              f"devices, not {kind.value}", field="cost_model", allowed=able)
+    return model

@@ -258,6 +258,8 @@ def _view(caps: DeviceCaps, spec: Any) -> GpuView:
 class GpuKernelModel(CostModel):
     """Tile/wave-quantized GEMMs, flash attention, size-dependent streaming; calibrated per architecture."""
 
+    kinds = frozenset({DeviceKind.GPU})
+
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
         if op.unit is ComputeUnit.NETWORK:
             return network_op_timing(op, caps, spec)

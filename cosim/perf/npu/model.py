@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from cosim.errors import CosimInputError
-from cosim.hardware.caps import DeviceCaps
+from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.hardware.npu import NpuSpec
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
 from cosim.perf.collective import network_op_timing
@@ -79,6 +79,8 @@ def vector_op_timing(op: Operator, spec: NpuSpec, caps: DeviceCaps) -> OpTiming:
 @register_cost_model("systolic")
 class SystolicModel(CostModel):
     """NPU cost model (see the module docstring); collectives use the ring model over ``spec``."""
+
+    kinds = frozenset({DeviceKind.NPU})
 
     def op_timing(self, op: Operator, caps: DeviceCaps, spec: Any = None) -> OpTiming:
         if op.unit is ComputeUnit.NETWORK:

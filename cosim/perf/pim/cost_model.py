@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from cosim.errors import CosimInputError
-from cosim.hardware.caps import DeviceCaps
+from cosim.hardware.caps import DeviceCaps, DeviceKind
 from cosim.hardware.dimm_pim import DimmPimSpec
 from cosim.hardware.hbm_pim import HbmPimSpec
 from cosim.perf.base import CostModel, OpTiming, register_cost_model
@@ -75,6 +75,8 @@ def _timing(pim_s: float, scan_s: float, comm_s: float, overhead_s: float) -> Op
 @register_cost_model("pim")
 class PimCostModel(CostModel):
     """DIMM-PIM / HBM-PIM stream models for decode attention and KV writes; roofline for the rest."""
+
+    kinds = frozenset({DeviceKind.DIMM_PIM, DeviceKind.HBM_PIM})
 
     def __init__(self) -> None:
         self._roofline = RooflineModel()
