@@ -156,10 +156,10 @@ def time_series_figures(result: SimulationResult) -> list[go.Figure]:
     width = float(edges[1] - edges[0])
     tokens = tokens_per_iteration(result)
     counts = np.histogram(it["end_s"], bins=edges, weights=tokens)[0]
-    thr = _time_figure(THROUGHPUT_TITLE + f" ({format_quantity(width, 's')} bins)", "output tokens/s")
+    thr = _time_figure(THROUGHPUT_TITLE + f" ({format_quantity(width, 's')} bins)", "output throughput (tokens/s)")
     thr.add_trace(go.Scatter(x=mid, y=counts / width, mode="lines", line={"shape": "hvh", "color": PALETTE[0]},
                              name="all replicas", hovertemplate="%{x:.4g} s: %{y:.4s} tokens/s<extra></extra>"))
-    batch = _time_figure(BATCH_TITLE + " (time average per bin)", "sequences in the batch")
+    batch = _time_figure(BATCH_TITLE + " (time average per bin)", "batch size (sequences)")
     kv = _time_figure(KV_TITLE + " (time average per bin)", "KV blocks in use (%)")
     num_blocks = result.config.num_blocks
     for r in range(result.config.dp):

@@ -98,3 +98,13 @@ def test_serving_report_renders_in_chromium(tmp_path):
     assert visit.dialogs == []
     assert visit.remote_requests == []
     assert visit.title == XSS
+
+
+def test_every_axis_names_its_unit(tmp_path):
+    path = write_serving_report(fake_run(dp=2, rate=4.0), tmp_path / "serve.html", title="units",
+                                slo_ttft_s=2.0, slo_tpot_s=0.05)
+    for fig in _figures(path.read_text(encoding="utf-8")):
+        for name, axis in fig["layout"].items():
+            if re.fullmatch(r"[xy]axis\d*", name) and axis.get("visible", True):
+                title = (axis.get("title") or {}).get("text", "")
+                assert re.search(r"\([^)]+\)$", title), f"{fig['layout']['title']['text']}: {name} {title!r}"
