@@ -12,10 +12,10 @@ import re
 import numpy as np
 
 from cosim.errors import CosimInputError
+from cosim.workload.step import MAX_REQUESTS  # a serving iteration of more requests is a typo, not a what-if
 
 _TOKEN = re.compile(r"^(?:p(?P<p>\d+)|c(?P<chunk>\d+)@(?P<cached>\d+)|d(?P<d>\d+))(?:x(?P<count>\d+))?$")
 SYNTAX = "comma-separated p<len>, c<chunk>@<cached>, d<kv_len>, each optionally x<count> (e.g. p2048,d4096x32)"
-MAX_REQUESTS = 1_000_000  # a serving iteration of more requests than this is a typo, not a what-if
 
 
 def parse_mix(text: str, *, field: str = "mix") -> tuple[np.ndarray, np.ndarray]:

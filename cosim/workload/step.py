@@ -17,6 +17,12 @@ import numpy as np
 from cosim.errors import CosimInputError
 from cosim.workload.ops import Phase
 
+MAX_REQUESTS = 1_000_000
+"""Most requests one step may hold (``--batch``, ``--mix``, ``step_from_slices``). Every step keeps per-request
+query and KV lengths (mixed iterations need them; equal-length steps share the code path), and the cost models
+and notes make a few passes over them: ~50 bytes and ~1 us per request, so 10^6 requests take ~50 MB and a few
+seconds, while 10^9 (a typo) was killed for memory. No serving system batches anywhere near 10^6 requests."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -83,6 +89,13 @@ def _as_int(value: object, field: str, *, minimum: int) -> int:
     return int(value)
 
 
+def _check_requests(count: int, field: str) -> int:
+    if count > MAX_REQUESTS:
+        raise CosimInputError(f"{count} requests in one step is more than the {MAX_REQUESTS} supported",
+                              field=field, allowed=f"1..{MAX_REQUESTS} requests")
+    return count
+
+
 def slice_phase(q_lens: np.ndarray, kv_lens: np.ndarray) -> Phase:
     """The phase a set of request slices forms: all decodes, all fresh prefills, all chunks of one size
     over cached tokens, or mixed (decodes together with prefill slices, or prefills of several kinds)."""
@@ -97,6 +110,8 @@ def slice_phase(q_lens: np.ndarray, kv_lens: np.ndarray) -> Phase:
 
 def step_from_slices(q_lens: Sequence[int] | np.ndarray, kv_lens: Sequence[int] | np.ndarray) -> Step:
     """A serving iteration: request ``i`` adds ``q_lens[i]`` tokens on top of ``kv_lens[i] - q_lens[i]`` cached ones."""
+    for name, lens in (("q_lens", q_lens), ("kv_lens", kv_lens)):
+        _check_requests(len(lens), name)
     q = np.asarray([_as_int(v, f"q_lens[{i}]", minimum=1) for i, v in enumerate(q_lens)], dtype=np.int64) \
         if not isinstance(q_lens, np.ndarray) or q_lens.dtype.kind not in "iu" else q_lens.astype(np.int64)
     kv = np.asarray([_as_int(v, f"kv_lens[{i}]", minimum=1) for i, v in enumerate(kv_lens)], dtype=np.int64) \
@@ -118,7 +133,7 @@ def make_step(phase: Phase | str, batch: int, context: int | Sequence[int], chun
     if phase is Phase.MIXED:
         raise CosimInputError("a mixed iteration is given by its request slices (--mix, step_from_slices)",
                               field="phase", allowed=[p.value for p in Phase if p is not Phase.MIXED])
-    batch = _as_int(batch, "batch", minimum=1)
+    batch = _check_requests(_as_int(batch, "batch", minimum=1), "batch")  # refused before any array is made
     min_context = 0 if phase is Phase.CHUNKED_PREFILL else 1
     if isinstance(context, int | np.integer) and not isinstance(context, bool):
         contexts = np.full(batch, _as_int(context, "context", minimum=min_context), dtype=np.int64)

@@ -51,7 +51,19 @@ def test_a_study_whose_every_point_fails_exits_2(capsys, tmp_path):
                      "systems: [a100-80g]\ntp: 2\nbatch: [1, 2]\ncontext: [128]\n")  # tp 2 on one GPU
     report = tmp_path / "allfail.html"
     code, _out, err = run_cli(capsys, "run", str(study), "--out", str(report))
-    assert code == 2
-    assert len(err.strip().splitlines()) == 1 and err.startswith("cosim: error:")
+    assert code == 2 and "Traceback" not in err
+    last = err.strip().splitlines()[-1]  # after the study's grid line
+    assert last.startswith("cosim: error:") and err.count("cosim: error:") == 1
+    err = last
     assert "every point" in err and "(2 points)" in err and "batch=1" in err and "tp=2 exceeds" in err
     assert not report.exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["--phase", "decode", "--batch", "1000000000", "--context", "1"],
+    ["--mix", "d1x1000000000"],
+])
+def test_a_huge_batch_is_one_line_exit_2(capsys, argv):
+    code, out, err = run_cli(capsys, "predict", "--model", "llama2-7b", "--hw", "h100-sxm", *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "1000000" in err
