@@ -205,7 +205,10 @@ def step_report_sections(
                             tables=[Table(_memory_rows(results, labels), caption="Memory use")]))
     if drm is not None:
         sections.append(Section("Disaggregated roofline",
-                                "Decode throughput against batch size (CHIME's DRM).",
+                                "Decode throughput against batch size (CHIME's DRM). The achievable line "
+                                "min(Line-FC, Line-ATTN) assumes FC and attention perfectly overlapped across "
+                                "sub-batches where they run on different devices. "
+                                + study_text.schedule_sentence(results),
                                 [figures.drm_figure(drm)]))
     sections.append(Section("Operators", "", tables=[_top_ops_table(r, label)
                                                      for r, label in zip(results, labels, strict=True)]))

@@ -114,16 +114,19 @@ def cost_model_sentence(results: Mapping[tuple[str, int, int], StepResult], syst
     parts = [f"{s}: {', '.join(m)}" for s, m in models.items() if m]
     if not parts:
         return ""
-    overlapped = [r for r in results.values()
+    return f"Cost models used (from the results): {'; '.join(parts)}. {schedule_sentence(list(results.values()))}"
+
+
+def schedule_sentence(results: Sequence[StepResult]) -> str:
+    """Whether the step times are sequential (latency = sum of operator times) or overlap operators."""
+    overlapped = [r for r in results
                   if r.latency_s < sum(op.total_s for op in r.ops) * (1 - SEQUENTIAL_TOLERANCE)]
     if not overlapped:
-        schedule = ("Schedule: sequential, every step's latency is the sum of its operators' times (no "
-                    "overlap of FC, attention or link transfers), and so are the throughputs in the tables "
-                    "and sweeps.")
-    else:
-        schedule = (f"Schedule: {len(overlapped)} of {len(results)} points overlap operators (step latency "
-                    f"below the sum of operator times).")
-    return f"Cost models used (from the results): {'; '.join(parts)}. {schedule}"
+        return ("Schedule: sequential, every step's latency is the sum of its operators' times (no "
+                "overlap of FC, attention or link transfers), and so are the throughputs in the tables "
+                "and sweeps.")
+    return (f"Schedule: {len(overlapped)} of {len(results)} points overlap operators (step latency "
+            f"below the sum of operator times).")
 
 
 def _curve_value(curves: Any, batch: int) -> float:

@@ -146,3 +146,13 @@ def test_step_report_states_its_answer():
     one = step_report_sections([fast])[0]
     assert one.text.startswith(f"Answer: gpu+pim is predicted at {format_quantity(fast.latency_s, 's')} per decode")
     assert "per device slot" in as_table(one.tables[0]).caption  # memory_bytes names its scope
+
+
+def test_step_report_drm_says_it_assumes_overlap_and_the_steps_do_not():
+    from report_fakes import make_drm, make_step
+
+    from cosim.report.html import step_report_sections
+
+    sections = step_report_sections([make_step()], drm=make_drm())
+    text = next(s for s in sections if s.heading == "Disaggregated roofline").text
+    assert "perfectly overlapped" in text and "Schedule: sequential" in text
