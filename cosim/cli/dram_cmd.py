@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from cosim.cli.args import positive_int
 from cosim.cli.format import render_table
+from cosim.errors import CosimInputError
 
 SIM_FORMATS = ("dramsim3", "ramulator")
 
@@ -19,7 +21,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s = cmds.add_parser("simulate", help="run a request trace through the memory controller",
                         description="Simulate a request trace; print cycles, bandwidth, latency, row hits, energy.")
     s.add_argument("--spec", required=True, help="DRAM preset (cosim dram list), DRAMsim3 .ini file or YAML file")
-    s.add_argument("--trace", required=True, help="trace file")
+    s.add_argument("--trace", action="append", default=[], metavar="FILE",
+                   help="trace file; repeat it to simulate several traces in one process (one result each)")
+    s.add_argument("--trace-list", default=None, metavar="FILE",
+                   help="a file naming one trace file per line (relative paths: to the list's folder), "
+                        "simulated after the --trace files in the same process")
     s.add_argument("--format", choices=SIM_FORMATS, default="dramsim3",
                    help="dramsim3: '0xADDR READ|WRITE CYCLE'; ramulator: '0xADDR R|W' or 'LD|ST ADDR'")
     s.add_argument("--cycles", type=positive_int, default=None,
@@ -38,19 +44,43 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_simulate(args: argparse.Namespace) -> int:
+    """Every trace of the call runs in this one process: a DSE sweep over many traces pays the interpreter,
+    numba and compiled-kernel start-up (most of a small run's time) once instead of once per trace."""
     from cosim.dram import load_dram_spec, simulate_trace
 
+    traces = [*args.trace, *trace_list(args.trace_list)]
+    if not traces:
+        raise CosimInputError("no trace given", field="--trace", allowed="--trace FILE (repeatable) or --trace-list")
     spec = load_dram_spec(args.spec)
-    stats = simulate_trace(spec, args.trace, cycles=args.cycles, fmt=args.format, row_policy=args.row_policy)
-    data = stats.to_dict()
+    results = []
+    for trace in traces:
+        stats = simulate_trace(spec, trace, cycles=args.cycles, fmt=args.format, row_policy=args.row_policy)
+        results.append({**stats.to_dict(), "trace": trace})
+        if not args.json:
+            print_stats(spec.name, trace, results[-1])
     if args.json:
-        print(json.dumps(data, indent=2))
-        return 0
+        print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    return 0
+
+
+def trace_list(path: str | None) -> list[str]:
+    """The trace files a --trace-list file names (blank lines and # comments skipped)."""
+    if path is None:
+        return []
+    list_file = Path(path)
+    try:
+        lines = list_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CosimInputError(f"cannot read the trace list: {exc}", file=path, field="--trace-list") from None
+    names = [line.split("#", 1)[0].strip() for line in lines]
+    return [str(list_file.parent / n) for n in names if n]
+
+
+def print_stats(spec_name: str, trace: str, data: dict) -> None:
     keys = ("cycles", "reads_done", "writes_done", "bandwidth_GBps", "avg_read_latency_cycles", "activates",
             "read_row_hits", "write_row_hits", "energy_j")
-    print(f"{spec.name}: {args.trace}")
+    print(f"{spec_name}: {trace}")
     print(render_table([{"statistic": k, "value": data[k]} for k in keys]))
-    return 0
 
 
 def preset_rows() -> list[dict]:
