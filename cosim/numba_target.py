@@ -47,3 +47,29 @@ def avoid_avx512_codegen(environ: dict[str, str] | None = None) -> bool:
         return False
     env["NUMBA_CPU_FEATURES"] = without_avx512(features)
     return True
+
+
+HIDDEN_WHILE_LOADING = ("scipy.linalg", "scipy.linalg.cython_blas")
+
+
+def load_array_math_without_scipy() -> bool:
+    """Import numba's array-math registry with SciPy's BLAS hidden, so that it does not import scipy.linalg.
+
+    numba's first compile or cache load imports `numba.np.arraymath`, whose import-time BLAS probe imports
+    scipy.linalg (and numpy.f2py with it): about 0.18 s of CPU in every fresh `cosim dram simulate` process, for
+    nothing - cosim's kernels call no BLAS. The probe's only effect is `np.correlate`/`np.convolve` picking a plain
+    loop; `np.dot` and `np.linalg` still import SciPy when something compiles them. The modules are hidden for
+    this one import and then unhidden. Does nothing (False) when numba's array math or scipy.linalg is already
+    imported.
+    """
+    if "numba.np.arraymath" in sys.modules or any(m in sys.modules for m in HIDDEN_WHILE_LOADING):
+        return False
+    for name in HIDDEN_WHILE_LOADING:
+        sys.modules[name] = None  # type: ignore[assignment]  # import of a None entry raises ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        for name in HIDDEN_WHILE_LOADING:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+    return True

@@ -9,9 +9,10 @@
 timing tables; see `cosim.dram.sim.commands`.
 """
 
-from cosim.numba_target import avoid_avx512_codegen
+from cosim.numba_target import avoid_avx512_codegen, load_array_math_without_scipy
 
 avoid_avx512_codegen()  # cosim.dram holds cosim's numba code: choose the target before any of it imports numba
+load_array_math_without_scipy()  # numba's first load would import scipy.linalg for a BLAS probe
 
 from cosim.dram.commands import Cmd  # noqa: E402
 from cosim.dram.constraints import TimingTable, timing_table  # noqa: E402
