@@ -123,6 +123,7 @@ class IterationModel:
     # ----- the full path (the reference every cache is filled from) -----
     def step(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> Step:
         q, kv = np.asarray(q_lens, dtype=np.int64), np.asarray(kv_lens, dtype=np.int64)
+        kv = self.config.attended_kv_lens(q, kv)  # sliding window: the part-operator maps see the keys read
         return Step(slice_phase(q, kv), q, kv)
 
     def _timed(self, step: Step) -> tuple[Any, list[TimedRow]]:
@@ -146,7 +147,7 @@ class IterationModel:
     def decode_run_s(self, kv_lens: np.ndarray, steps: int) -> np.ndarray:
         kv_lens = np.asarray(kv_lens, dtype=np.int64)
         ones = np.ones(kv_lens.size, dtype=np.int64)
-        if steps > 2:
+        if steps > 2 and self.config.sliding_window is None:  # a window stops the keys' growth: not affine
             closed = self._decode_run_closed_form(ones, kv_lens, steps)
             if closed is not None:
                 return closed

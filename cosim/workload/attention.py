@@ -122,6 +122,7 @@ def attend_part(b: GraphBuilder, step: Step, part: str, q: TensorAccess | None =
                 v: TensorAccess | None = None) -> TensorAccess:
     """KV-cache writes and attention of one part; q, k, v default to fresh query/key/value activations."""
     s, rows = b.ctx.shard, step.tokens
+    step = replace(step, kv_lens=b.ctx.model.attended_kv_lens(step.q_lens, step.kv_lens))  # sliding window
     q = q if q is not None else b.act("q", (rows, s.heads, s.head_dim))
     k = k if k is not None else b.act("k", (rows, s.kv_heads, s.head_dim))
     v = v if v is not None else b.act("v", (rows, s.kv_heads, s.head_dim))

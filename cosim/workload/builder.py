@@ -119,7 +119,9 @@ class GraphBuilder:
         s = self.ctx.shard
         full = self.name(name)
         layers = self._repeat if self._block else 1
-        resident = (self.ctx.step.kv_tokens, s.kv_heads, s.head_dim)
+        step = self.ctx.step
+        kept = int(self.ctx.model.attended_kv_lens(step.q_lens, step.kv_lens).sum())  # sliding window: fewer
+        resident = (kept, s.kv_heads, s.head_dim)
         self.tensors[full] = PersistentTensor(full, TensorClass.KV_CACHE, dtype, (layers, *resident),
                                               nbytes(resident, dtype) * layers)
         shape = (tokens, s.kv_heads, s.head_dim)

@@ -90,18 +90,65 @@ def _llama(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     return _llama_like(f, "llama")
 
 
+def _window(f: _Fields, *, switch: bool) -> int | None:
+    """The sliding window every layer uses, None for full attention; a mix of both kinds is refused.
+
+    transformers: Mistral and Mixtral slide on every layer when ``sliding_window`` is set. Qwen2 / Qwen3 slide
+    only when ``use_sliding_window`` is true, and then on layers ``i >= max_window_layers`` (``layer_types``
+    spells the same per layer). cosim builds one kind of decoder layer, so windows on some layers only are refused.
+    """
+    f.hf_name["sliding_window"] = "sliding_window"
+    window = f.data.get("sliding_window")
+    if switch and not f.data.get("use_sliding_window"):
+        window = None
+    layers = f.data.get("num_hidden_layers")
+    kinds = f.data.get("layer_types")
+    if kinds is not None:
+        if not isinstance(kinds, list) or not set(kinds) <= {"full_attention", "sliding_attention"}:
+            raise CosimInputError(f"layer_types {kinds!r}: only full_attention and sliding_attention are supported",
+                                  file=f.file, field="layer_types", allowed="full_attention, sliding_attention")
+        if set(kinds) == {"full_attention"}:
+            return None
+        if len(set(kinds)) > 1:
+            raise CosimInputError("layer_types mixes sliding-window and full-attention layers; only one kind on "
+                                  "every layer is supported", file=f.file, field="layer_types",
+                                  allowed="all full_attention or all sliding_attention")
+        if window is None:
+            raise CosimInputError("sliding_attention layers need a sliding_window", file=f.file,
+                                  field="sliding_window")
+        return window
+    if window is None:
+        return None
+    if switch:
+        first = f.data.get("max_window_layers", 0)
+        if not isinstance(first, int) or isinstance(first, bool) or first < 0:
+            raise CosimInputError(f"expected a layer index, got {first!r}", file=f.file, field="max_window_layers")
+        if isinstance(layers, int) and first >= layers:
+            return None  # no layer index reaches max_window_layers: full attention everywhere
+        if first > 0:
+            raise CosimInputError(f"max_window_layers {first}: layers {first}.. slide and the first {first} attend "
+                                  "fully; only one kind on every layer is supported", file=f.file,
+                                  field="max_window_layers",
+                                  allowed=f"0 (every layer slides) or >= num_hidden_layers ({layers})")
+    return window
+
+
 def _mistral(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
-    return _llama_like(f, "mistral")
+    out = _llama_like(f, "mistral")
+    out["sliding_window"] = _window(f, switch=False)
+    return out
 
 
 def _qwen2(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     out = _llama_like(f, "qwen2", qkv_bias_default=True)
     out["qkv_bias"] = True  # Qwen2 always has q/k/v biases (no config switch) and no o_proj bias
+    out["sliding_window"] = _window(f, switch=True)
     return out
 
 
 def _mixtral(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     out = _llama_like(f, "mixtral")
+    out["sliding_window"] = _window(f, switch=False)
     out["moe"] = {
         "num_experts": f.get("num_experts", "num_local_experts", nested="moe"),
         "top_k": f.get("top_k", "num_experts_per_tok", nested="moe"),
@@ -110,21 +157,10 @@ def _mixtral(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     return out
 
 
-def _full_attention_only(f: _Fields) -> None:
-    """Refuse sliding-window layers (Qwen3's use_sliding_window / layer_types): they change attention's work."""
-    if f.data.get("use_sliding_window") and f.data.get("sliding_window") is not None:
-        raise CosimInputError("sliding-window attention is not supported (every layer attends to its whole "
-                              "context)", file=f.file, field="use_sliding_window", allowed="false")
-    kinds = f.data.get("layer_types")
-    if kinds is not None and (not isinstance(kinds, list) or set(kinds) != {"full_attention"}):
-        raise CosimInputError(f"layer_types {kinds!r}: only full-attention layers are supported", file=f.file,
-                              field="layer_types", allowed="full_attention")
-
-
 def _qwen3(data: Mapping[str, Any], f: _Fields) -> dict[str, Any]:
     """Qwen3: Llama layout with explicit head_dim, q/k RMSNorm, attention_bias on all four projections."""
-    _full_attention_only(f)
     out = _llama_like(f, "qwen3")
+    out["sliding_window"] = _window(f, switch=True)
     out["o_bias"] = out["qkv_bias"]  # transformers Qwen3Attention: q, k, v and o_proj all take attention_bias
     out["qk_norm"] = True  # Qwen3Attention: q_norm / k_norm (RMSNorm over head_dim) before rotary
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
+import numpy as np
 from pydantic import BeforeValidator, Field, PositiveInt, ValidationInfo, field_validator
 
 from cosim.config import StrictModel
@@ -101,6 +102,9 @@ class ModelConfig(StrictModel):
     mlp_bias: bool = False
     qk_norm: bool = False  # RMSNorm over head_dim on every q and k head before rotary (Qwen3)
     moe: MoEConfig | None = None
+    # Sliding-window attention on every layer (Mistral 7B v0.1: 4096): a query sees at most this many keys, itself
+    # included, and a request keeps at most that many tokens' K/V per layer (see attended_kv_lens).
+    sliding_window: PositiveInt | None = None
     dtype: DTypeField = DType.BF16  # weights dtype of the release
     source: str = ""  # where the numbers came from
 
@@ -234,6 +238,18 @@ class ModelConfig(StrictModel):
         return (self.num_dense_layers * self.dense_layer_parameters()
                 + self.num_moe_layers * self.moe_layer_parameters(active=True)
                 + self._norm_parameters() + self.embedding_parameters() + self.lm_head_parameters())
+
+    def attended_kv_lens(self, q_lens: np.ndarray, kv_lens: np.ndarray) -> np.ndarray:
+        """Keys each request's slice reads and keeps, under the sliding window: ``min(kv, W + q - 1)``.
+
+        Decode (q = 1): the last W keys, and W tokens of K/V per layer, as vLLM's sliding-window KV manager
+        keeps them (blocks wholly outside the window are freed; block rounding is not modelled). A slice of q
+        new tokens stores all q of them before attending, and its first query still sees W - 1 older keys, so
+        it holds W - 1 + q. Attention is then timed as a causal chunk over those keys: exact for decode and for
+        slices up to W, an upper bound on the pairs of longer prefills (their early queries see fewer keys)."""
+        if self.sliding_window is None:
+            return kv_lens
+        return np.minimum(kv_lens, self.sliding_window + np.asarray(q_lens) - 1)
 
     # ----- bytes -----
     def kv_bytes_per_token(self, k_dtype: DType | str | None = None,

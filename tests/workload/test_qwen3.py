@@ -84,8 +84,11 @@ def _write(tmp_path: Path, base: str, **changes) -> Path:
 
 
 @pytest.mark.parametrize(("base", "changes", "field"), [
-    ("qwen3-32b-config.json", {"use_sliding_window": True, "sliding_window": 4096}, "use_sliding_window"),
-    ("qwen3-32b-config.json", {"layer_types": ["sliding_attention"] * 64}, "layer_types"),
+    # sliding windows on some layers only (one kind of decoder layer is built); all layers sliding is honoured
+    ("qwen3-32b-config.json", {"use_sliding_window": True, "sliding_window": 4096, "max_window_layers": 32},
+     "max_window_layers"),
+    ("qwen3-32b-config.json", {"sliding_window": 4096, "layer_types": ["sliding_attention", "full_attention"] * 32},
+     "layer_types"),
     ("qwen3-30b-a3b-config.json", {"decoder_sparse_step": 2}, "decoder_sparse_step"),
     ("qwen3-30b-a3b-config.json", {"mlp_only_layers": [3]}, "mlp_only_layers"),
     ("qwen3-30b-a3b-config.json", {"shared_expert_intermediate_size": 4096}, "shared_expert_intermediate_size"),
