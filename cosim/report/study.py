@@ -48,7 +48,7 @@ def study_sections(study: StudyResult) -> list[Section]:
     notes = "\n".join([*(f"note: {e}" for e in study.errors), *(f"note: {n}" for n in step_notes)])
     summary = study.summary()
     answer = study_text.answer_sentence(summary, study.rows, spec.systems, spec.context, spec.phase)
-    method = study_text.cost_model_sentence(study.results, spec.systems)
+    method = study_text.cost_model_sentence(study.results, spec.systems, study.rows)
     sections = [Section(
         "Summary",
         "\n".join(t for t in (answer, spec.description.strip(), method, notes) if t),
@@ -88,7 +88,7 @@ def study_sections(study: StudyResult) -> list[Section]:
              *(figures.timeline_figure(r) for r in detail.values())],
         ))
         sections.append(_rooflines(study, detail))
-    sections.append(Section("All points", study_text.memory_scope_sentence(study.systems, study.results),
+    sections.append(Section("All points", study_text.memory_scope_sentence(study.systems, study.results, study.rows),
                             tables=[Table(rows, caption="Every predicted point (sequential schedule)",
                                           columns=_table_columns(rows))]))
     return sections

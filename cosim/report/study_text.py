@@ -107,14 +107,24 @@ def answer_sentence(summary: Sequence[Mapping[str, Any]], rows: Sequence[Mapping
     return text
 
 
-def cost_model_sentence(results: Mapping[tuple[str, int, int], StepResult], systems: Sequence[str]) -> str:
-    """The cost models and the schedule the results were actually computed with."""
-    models = {s: list(dict.fromkeys(r.cost_model for (name, _, _), r in results.items() if name == s))
+def cost_model_sentence(results: Mapping[tuple[str, int, int], StepResult], systems: Sequence[str],
+                        rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    """The cost models and the schedule the points were actually computed with.
+
+    A row's ``cost_model`` counts where the rows carry one (a large study keeps full results for a few
+    points only); the schedule is read from the operator times of the points kept in full."""
+    models = {s: list(dict.fromkeys([*(r["cost_model"] for r in rows if r.get("system") == s and r.get("cost_model")),
+                                     *(r.cost_model for (name, _, _), r in results.items() if name == s)]))
               for s in systems}
     parts = [f"{s}: {', '.join(m)}" for s, m in models.items() if m]
     if not parts:
         return ""
-    return f"Cost models used (from the results): {'; '.join(parts)}. {schedule_sentence(list(results.values()))}"
+    text = f"Cost models used (from the results): {'; '.join(parts)}."
+    if results:
+        text += " " + schedule_sentence(list(results.values()))
+        if rows and len(results) < len(rows):
+            text += f" (Schedule read from the {len(results):,} points kept in full.)"
+    return text
 
 
 def schedule_sentence(results: Sequence[StepResult]) -> str:
@@ -159,17 +169,23 @@ def overlap_sentence(drm: Mapping[tuple[str, int], Any], results: Mapping[tuple[
     return text
 
 
+MEMORY_PREFIX, MEMORY_SUFFIX = "memory_per_", "_bytes"
+
+
 def memory_columns(result: StepResult) -> dict[str, float]:
     """``memory_per_<device>_bytes``: what one device of each memory-owning kind holds."""
-    return {f"memory_per_{m.device}_bytes": m.total_bytes for m in result.memory}
+    return {f"{MEMORY_PREFIX}{m.device}{MEMORY_SUFFIX}": m.total_bytes for m in result.memory}
 
 
-def memory_scope_sentence(systems: Mapping[str, SystemView],
-                          results: Mapping[tuple[str, int, int], StepResult]) -> str:
+def memory_scope_sentence(systems: Mapping[str, SystemView], results: Mapping[tuple[str, int, int], StepResult],
+                          rows: Sequence[Mapping[str, Any]] = ()) -> str:
     """What the memory columns count, per system: one device slot as the mapping accounts it, not the total."""
     parts = []
     for name, system in systems.items():
-        devices = list(dict.fromkeys(m.device for (s, _, _), r in results.items() if s == name for m in r.memory))
+        from_rows = [k[len(MEMORY_PREFIX):-len(MEMORY_SUFFIX)] for r in rows if r.get("system") == name for k in r
+                     if k.startswith(MEMORY_PREFIX) and k.endswith(MEMORY_SUFFIX)]
+        devices = list(dict.fromkeys([*from_rows, *(m.device for (s, _, _), r in results.items() if s == name
+                                                    for m in r.memory)]))
         described = []
         for device in devices:
             count = int(system.devices[device].count) if device in system.devices else 1

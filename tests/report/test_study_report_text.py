@@ -156,3 +156,24 @@ def test_step_report_drm_says_it_assumes_overlap_and_the_steps_do_not():
     sections = step_report_sections([make_step()], drm=make_drm())
     text = next(s for s in sections if s.heading == "Disaggregated roofline").text
     assert "perfectly overlapped" in text and "Schedule: sequential" in text
+
+
+def test_text_comes_from_the_rows_when_few_points_are_kept_in_full(study):
+    """A large study keeps full StepResults for a few points only; the rows still carry cost model and memory."""
+    import dataclasses
+
+    context, batch = max(study.spec.context), study.spec.detail_batch
+    rows = []
+    for r in study.rows:
+        full = study.results.get((r["system"], r["context"], r["batch"]))
+        rows.append(r if full is None else {**r, "cost_model": full.cost_model,
+                                            **{f"memory_per_{m.device}_bytes": m.total_bytes for m in full.memory}})
+    assert all("cost_model" in r and "memory_per_gpu_bytes" in r for r in rows if not r.get("error"))
+    kept = {k: v for k, v in study.results.items() if k[1:] == (context, batch)}
+    sparse = dataclasses.replace(study, rows=rows, results=kept)
+    by_heading = {s.heading.split(":")[0].split(" at ")[0]: s for s in study_sections(sparse)}
+    assert "gpu-only: gpu-kernel;" in by_heading["Summary"].text
+    assert "points kept in full" in by_heading["Summary"].text
+    assert "gpu+l3: one gpu of 8, the whole pim (one device)" in by_heading["All points"].text
+    table = as_table(by_heading["All points"].tables[0])
+    assert all(row.get("memory_per_gpu_bytes") for row in table.rows)
