@@ -154,3 +154,27 @@ def test_the_handler_of_someone_else_is_kept(tmp_path, monkeypatch):
         assert signal.getsignal(signal.SIGTERM) is not output._terminate
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+RACER = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    from cosim.report import output
+
+    real_open = os.open
+
+    def open_then_terminate(*args, **kwargs):  # the signal lands as the temporary file comes into being
+        fd = real_open(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return fd
+
+    os.open = open_then_terminate
+    output.write_output(Path(sys.argv[1]), "report")
+""")
+
+
+def test_a_signal_as_the_temporary_is_created_leaves_nothing(tmp_path):
+    target = tmp_path / "r.html"
+    proc = subprocess.run([sys.executable, "-c", RACER, str(target)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, proc.stderr
+    assert os.listdir(tmp_path) == []
