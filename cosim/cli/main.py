@@ -40,7 +40,8 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
         prog="cosim",
         description="Hardware/software co-design of LLM inference: GPUs, NPUs, DIMM-PIM and HBM-PIM.",
     )
-    parser.add_argument("--version", action="version", version=f"cosim {_version()}")
+    parser.add_argument("--version", action=_VersionAction)  # looked up only when asked: importlib.metadata
+    # costs ~20 ms, a third of `cosim --help`
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_line in COMMANDS.items():
         if load is None or name in load:
@@ -53,6 +54,18 @@ def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser
 def command_of(argv: Sequence[str]) -> str | None:
     """The subcommand `argv` names (its first word not starting with '-'; cosim's own options take no value)."""
     return next((a for a in argv if not a.startswith("-")), None)
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: argparse's own action needs the string when the parser is built."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"cosim {_version()}")
+        parser.exit()
 
 
 def _version() -> str:

@@ -36,6 +36,16 @@ def test_help_imports_no_subcommand_dependencies():
     assert loaded_after(["--help"]) == set()
 
 
+def test_version_is_looked_up_only_when_asked(capsys):
+    done = subprocess.run([sys.executable, "-c", "import sys; from cosim.cli.main import main\n"
+                           "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+                           "sys.stderr.write(str('importlib.metadata' in sys.modules))"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.stderr.strip().endswith("False")
+    code = subprocess.run([sys.executable, "-m", "cosim", "--version"], capture_output=True, text=True, timeout=120)
+    assert code.returncode == 0 and code.stdout.startswith("cosim ")
+
+
 def test_dram_simulate_imports_no_plotting_or_graph_libraries(tmp_path):
     trace = tmp_path / "t.trace"
     trace.write_text("0x0 READ 0\n0x40 WRITE 3\n", encoding="utf-8")
