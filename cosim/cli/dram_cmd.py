@@ -34,6 +34,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=run_simulate)
 
+    w = cmds.add_parser("worker", help="keep a warm simulate process; COSIM_DRAM_WORKER=SOCKET runs use it",
+                        description="Serve `cosim dram simulate` runs of processes that set COSIM_DRAM_WORKER to "
+                                    "the socket path, so they skip numba's start-up (see cosim/cli/dram_worker.py).")
+    w.add_argument("--socket", required=True, help="Unix socket path (its folder private to you)")
+    w.add_argument("--idle", type=positive_int, default=600, help="exit after this many seconds without a run")
+    w.set_defaults(handler=run_worker)
+
     ls = cmds.add_parser("list", help="list the DRAM presets in hw/dram")
     ls.set_defaults(handler=run_list)
 
@@ -46,6 +53,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run_simulate(args: argparse.Namespace) -> int:
     """Every trace of the call runs in this one process: a DSE sweep over many traces pays the interpreter,
     numba and compiled-kernel start-up (most of a small run's time) once instead of once per trace."""
+    if getattr(args, "remote", True):
+        from cosim.cli.dram_worker import try_remote
+
+        rc = try_remote(args)
+        if rc is not None:
+            return rc
     from cosim.dram import load_dram_spec, simulate_trace
 
     traces = [*args.trace, *trace_list(args.trace_list)]
@@ -61,6 +74,12 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
     return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from cosim.cli.dram_worker import serve
+
+    return serve(args.socket, float(args.idle))
 
 
 def trace_list(path: str | None) -> list[str]:
