@@ -21,7 +21,7 @@ from cosim.errors import CosimInputError
 from cosim.hardware.caps import DeviceCaps
 from cosim.perf.result import TRANSFER_KIND, OpResult, StepResult
 from cosim.report.facets import FacetLayout
-from cosim.report.palette import kind_color
+from cosim.report.palette import device_colors, kind_color
 from cosim.report.tables import unit_for_column
 from cosim.units import format_quantity
 from cosim.workload.dtypes import DType
@@ -148,7 +148,8 @@ def roofline_figure(
     ais = [op.arithmetic_intensity for _, op in points]
     x_lo = min(ais) / 10 if ais else 0.1
     x_hi = max(ais) * 10 if ais else 1e4
-    for i, (device, caps) in enumerate(devices_caps.items()):
+    ceiling_colors = device_colors(devices_caps)
+    for device, caps in devices_caps.items():
         peak = caps.achieved_flops(ComputeUnit.MATRIX, dtype)
         bw = caps.achieved_bw_bytes_per_s
         ridge = peak / bw
@@ -157,18 +158,17 @@ def roofline_figure(
         fig.add_trace(go.Scatter(
             x=xs, y=[min(peak, bw * x) for x in xs], mode="lines",
             name=f"{plot_text(device)} ceiling",
-            line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+            line={"color": ceiling_colors[device], "width": 2},
             hovertemplate=(f"{plot_text(device)}<br>peak {format_quantity(peak, 'FLOP/s')} ({dtype.value})"
                            f"<br>bandwidth {format_quantity(bw, 'B/s')}"
                            f"<br>ridge {ridge:.3g} FLOP/B<extra></extra>"),
             meta={"role": "ceiling", "device": str(device)},
         ))
 
-    device_colors = _color_map(devices_caps)
     groups: dict[str, list[tuple[str, OpResult]]] = {}
     for label, op in points:
         groups.setdefault(getattr(op, color_by), []).append((label, op))
-    colors = _color_map([*device_colors, *groups]) if color_by == "device" else _kind_colors(groups)
+    colors = device_colors([*devices_caps, *groups]) if color_by == "device" else _kind_colors(groups)
     max_total = max((op.total_s for _, op in points), default=0.0)
     for key, members in groups.items():
         sizes = [8 + 22 * math.sqrt(op.total_s / max_total) if max_total > 0 else 8 for _, op in members]
@@ -232,7 +232,8 @@ def breakdown_figure(
     scale, unit = time_scale(max([*stack_s, *(s.latency_s for s in steps)], default=0.0))
     x = [plot_text(label) for label in labels]
     fig = go.Figure()
-    colors = _kind_colors(order) if by == "kind" else _color_map(order)
+    colors = (_kind_colors(order) if by == "kind" else device_colors(order) if by == "device"
+              else _color_map(order))
     for key in order:
         seconds = [parts.get(key, 0.0) for parts in per_step]
         shares = [s / total if total > 0 else 0.0 for s, total in zip(seconds, stack_s, strict=True)]

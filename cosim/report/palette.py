@@ -1,4 +1,4 @@
-"""One fixed colour per operator kind, shared by every figure of every report.
+"""One fixed colour per operator kind (and per device name), shared by every figure of every report.
 
 A reader compares a breakdown bar with a timeline segment or a roofline point by its colour, so a
 kind must keep its colour whatever else a figure shows and in whatever order kinds appear; a
@@ -9,6 +9,7 @@ Related kinds share a hue family: attention in reds, GEMM-like in blues, collect
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 
 from cosim.perf.result import TRANSFER_KIND
 from cosim.workload.ops import OpKind
@@ -46,3 +47,40 @@ def kind_color(kind: object) -> str:
     if color is not None:
         return color
     return _OTHER_COLORS[zlib.crc32(key.encode()) % len(_OTHER_COLORS)]
+
+
+DEVICE_COLORS: dict[str, str] = {"gpu": "#4c78a8", "pim": "#e45756", "npu": "#54a24b", "cpu": "#b279a2",
+                                 "host": "#9d755d"}
+"""Colour of the device names the system presets use (roofline ceilings and points, breakdown by device)."""
+
+_OTHER_DEVICE_COLORS = ("#72b7b2", "#eeca3b", "#ff9da6", "#bab0ac", "#f58518", "#79706e")
+
+
+def device_color(device: object) -> str:
+    """The fixed colour of a device name, the same in the roofline and the breakdown by device."""
+    key = str(device)
+    color = DEVICE_COLORS.get(key)
+    if color is not None:
+        return color
+    return _OTHER_DEVICE_COLORS[zlib.crc32(key.encode()) % len(_OTHER_DEVICE_COLORS)]
+
+
+def device_colors(devices: Iterable[object]) -> dict[object, str]:
+    """:func:`device_color` for each device; an unknown name whose colour another device of the same figure
+    already has moves to the next free one, in name order (so a device set is coloured the same in every figure)."""
+    unique = list(dict.fromkeys(devices))
+    out: dict[object, str] = {}
+    # known names first, then the others by name: the result does not depend on the order given
+    for device in sorted(unique, key=lambda d: (str(d) not in DEVICE_COLORS, str(d))):
+        if device in out:
+            continue
+        color = device_color(device)
+        if str(device) not in DEVICE_COLORS and color in out.values():
+            start = _OTHER_DEVICE_COLORS.index(color)
+            for step in range(1, len(_OTHER_DEVICE_COLORS)):
+                candidate = _OTHER_DEVICE_COLORS[(start + step) % len(_OTHER_DEVICE_COLORS)]
+                if candidate not in out.values():
+                    color = candidate
+                    break
+        out[device] = color
+    return {device: out[device] for device in unique}

@@ -8,7 +8,7 @@ from report_fakes import gpu_caps, make_step, pim_caps
 
 from cosim.perf.result import TRANSFER_KIND
 from cosim.report.figures import breakdown_figure, roofline_figure, timeline_figure
-from cosim.report.palette import KIND_COLORS, kind_color
+from cosim.report.palette import KIND_COLORS, device_colors, kind_color
 from cosim.workload.ops import OpKind
 
 
@@ -41,3 +41,17 @@ def test_a_kind_keeps_its_colour_across_figures_whatever_else_they_show():
     assert {"gemm", "fused_attention", "norm"} <= set(seen)
     assert {kind: colours for kind, colours in seen.items() if len(colours) > 1} == {}
     assert {kind: next(iter(c)) for kind, c in seen.items()} == {kind: KIND_COLORS[kind] for kind in seen}
+
+
+def test_a_device_keeps_its_colour_between_the_roofline_and_the_breakdown():
+    gpu, pim = gpu_caps(), pim_caps()
+    step = make_step("gpu+pim", 512, 32768)  # attention on pim dominates: the breakdown lists pim first
+    assert next(iter(step.breakdown("device"))) == "pim"
+    roofline = roofline_figure(step, {"gpu": gpu, "pim": pim})
+    ceilings = {t.meta["device"]: t.line.color for t in roofline.data if t.meta.get("role") == "ceiling"}
+    points = _kind_colours(roofline, "operators", "group")
+    bars = _kind_colours(breakdown_figure(step, by="device"), "stack", "key")
+    assert ceilings == {d: points[d] for d in ceilings} == {d: bars[d] for d in ceilings}
+    assert len(set(ceilings.values())) == 2
+    assert device_colors(["x", "y", "z"]) == device_colors(["z", "y", "x"])  # not first-seen
+    assert len(set(device_colors([f"dev{i}" for i in range(5)]).values())) == 5  # no clash inside a figure
