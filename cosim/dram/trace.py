@@ -2,7 +2,8 @@
 
 Both give numpy arrays (address, is_write, arrival cycle). Ramulator traces carry no cycles: request i
 arrives at cycle i, so the front end feeds them as fast as the controller accepts them. A line that does
-not parse raises a one-line CosimInputError naming the file and the line number.
+not parse, or whose address or cycle is out of range, raises a one-line CosimInputError naming the file and
+the line number.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from cosim.dram.trace_fast import parse_dramsim3_bytes
 from cosim.errors import CosimInputError
 
 FORMATS = ("dramsim3", "ramulator")
+MAX_CYCLE = 10**10
+"""Latest arrival cycle a trace may name: 6 s of DDR4-3200 time, ~1.5 s of simulation even when the controller
+idles (refreshes only) until then; a 1-request-per-cycle trace that long would be a 100+ GB file. A later
+cycle is refused with its line instead of running for minutes (or overflowing int64 beyond 2**63)."""
+MAX_ADDRESS = 2**64 - 1  # the simulator's address width; the spec's capacity is checked when decoding
 _DRAMSIM3_OPS = {"READ": False, "WRITE": True}
 _RAMULATOR_OPS = {"R": False, "W": True, "LD": False, "ST": True, "READ": False, "WRITE": True}
 
@@ -44,7 +50,7 @@ def parse_trace(path: str | Path, fmt: str = "dramsim3", max_requests: int | Non
     if fmt == "dramsim3":
         a, w, c, count, bad = parse_dramsim3_bytes(np.frombuffer(data, dtype=np.uint8),
                                                    -1 if max_requests is None else int(max_requests))
-        if bad == 0:
+        if bad == 0 and (count == 0 or c[count - 1] <= MAX_CYCLE):  # cycles never decrease: the last is the max
             if count == 0:
                 raise CosimInputError("trace has no requests", file=path)
             return a[:count], w[:count], c[:count]
@@ -79,8 +85,12 @@ def parse_trace(path: str | Path, fmt: str = "dramsim3", max_requests: int | Non
                 "expected '0xADDR READ|WRITE CYCLE'" if fmt == "dramsim3" else "expected '0xADDR R|W' or 'LD|ST ADDR'"
             raise CosimInputError(f"line {lineno}: cannot parse {line.strip()[:60]!r}: {why}", file=path,
                                   allowed=None) from None
-        if addr < 0 or cyc < 0:
-            raise CosimInputError(f"line {lineno}: negative address or cycle", file=path)
+        if not 0 <= addr <= MAX_ADDRESS:
+            raise CosimInputError(f"line {lineno}: address {addr:#x} out of range", file=path, field="address",
+                                  allowed=f"0..{MAX_ADDRESS:#x}")
+        if not 0 <= cyc <= MAX_CYCLE:
+            raise CosimInputError(f"line {lineno}: cycle {cyc} out of range", file=path, field="cycle",
+                                  allowed=f"0..{MAX_CYCLE}")
         if cyc < last_cycle:
             raise CosimInputError(f"line {lineno}: cycle {cyc} goes back in time (previous {last_cycle}); "
                                   "requests must be in arrival order", file=path)
@@ -101,13 +111,26 @@ def trace_arrays(trace: str | Path | Iterable[tuple[int, bool, int]] | tuple[np.
         return (*parse_trace(trace, fmt, max_requests), str(trace))
     if isinstance(trace, tuple) and len(trace) == 3 and all(isinstance(x, np.ndarray) for x in trace):
         a, w, c = trace
-        return np.asarray(a, np.uint64), np.asarray(w, bool), np.asarray(c, np.int64), "<arrays>"
+        a, w, c = np.asarray(a, np.uint64), np.asarray(w, bool), np.asarray(c, np.int64)
+        return a, w, _checked_cycles(c), "<arrays>"
     rows = list(trace)
     if not rows:
         raise CosimInputError("trace has no requests", field="trace")
-    a = np.fromiter((int(r[0]) for r in rows), dtype=np.uint64, count=len(rows))
+    try:
+        a = np.fromiter((int(r[0]) for r in rows), dtype=np.uint64, count=len(rows))
+        c = np.fromiter((int(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+    except OverflowError:
+        raise CosimInputError("an address or cycle out of range", field="trace",
+                              allowed=f"addresses 0..{MAX_ADDRESS:#x}, cycles 0..{MAX_CYCLE}") from None
     w = np.fromiter((bool(r[1]) for r in rows), dtype=bool, count=len(rows))
-    c = np.fromiter((int(r[2]) for r in rows), dtype=np.int64, count=len(rows))
+    return a, w, _checked_cycles(c), "<iterable>"
+
+
+def _checked_cycles(c: np.ndarray) -> np.ndarray:
+    """Arrival cycles in order and within 0..MAX_CYCLE (the same rules as a trace file's)."""
     if np.any(np.diff(c) < 0):
         raise CosimInputError("request cycles must be non-decreasing (arrival order)", field="trace")
-    return a, w, c, "<iterable>"
+    if len(c) and not 0 <= int(c[0]) <= int(c[-1]) <= MAX_CYCLE:
+        raise CosimInputError(f"request cycles {int(c[0])}..{int(c[-1])} out of range", field="trace",
+                              allowed=f"0..{MAX_CYCLE}")
+    return c

@@ -308,8 +308,9 @@ def simulate_kernel(
     next_refresh = refresh_interval if refresh_interval > 0 else INF  # the first request comes one interval in
     stall_limit = np.int64(10**6) + 100 * refresh_interval
     while True:
-        if t - last_activity > stall_limit:
-            break  # no request moved for a long time: a deadlock; the caller reports unfinished requests
+        if t - last_activity > stall_limit and (nxt_req >= n or t - r_arrive[nxt_req] > stall_limit):
+            break  # no request moved for a long time since one was due: a deadlock (waiting for a late arrival
+            # is not one); the caller reports unfinished requests
         if max_cycles >= 0 and t >= max_cycles:
             break
         if max_cycles < 0 and nxt_req >= n:

@@ -36,7 +36,7 @@ from cosim.dram.sim.kernel import (
 )
 from cosim.dram.spec import DramSpec
 from cosim.dram.stats import DramStats
-from cosim.dram.trace import trace_arrays
+from cosim.dram.trace import MAX_CYCLE, trace_arrays
 from cosim.errors import CosimInputError
 
 ROW_POLICIES = {"open": False, "closed": True, "close": True, "OPEN_PAGE": False, "CLOSE_PAGE": True}
@@ -84,8 +84,8 @@ def simulate_trace(spec: DramSpec | str | Path,
     if spec.protocol == "HMC":
         raise CosimInputError("HMC (packetized vault controller) is not modelled by the trace simulator",
                               field="spec.protocol", allowed="DDR3/4/5, LPDDR3/4, GDDR5/5X/6, HBM/HBM2/HBM3")
-    if cycles is not None and int(cycles) <= 0:
-        raise CosimInputError(f"must be > 0, got {cycles}", field="cycles")
+    if cycles is not None and not 0 < int(cycles) <= MAX_CYCLE:  # beyond it: minutes of idle refreshes
+        raise CosimInputError(f"out of range: {cycles}", field="cycles", allowed=f"1..{MAX_CYCLE}")
     if row_policy is None:
         closed = spec.row_buf_policy == "CLOSE_PAGE"
     elif row_policy in ROW_POLICIES:
