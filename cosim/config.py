@@ -348,6 +348,30 @@ def _fields_at(model: type[BaseModel] | None, loc: tuple[Any, ...]) -> list[str]
     return sorted(names)
 
 
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions), case-insensitive."""
+    a, b = a.lower(), b.lower()
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def closest_name(name: str, allowed: Iterable[str]) -> str | None:
+    """The allowed name a misspelling most likely meant: fewest edits, then difflib's similarity; None when
+    nothing is close (more edits than a third of the name)."""
+    best: tuple[int, float, str] | None = None
+    for candidate in allowed:
+        edits = _edits(name, candidate)
+        if edits > max(1, len(name) // 3):
+            continue
+        key = (edits, -difflib.SequenceMatcher(None, name, candidate).ratio(), candidate)
+        best = key if best is None or key < best else best
+    return best[2] if best else None
+
+
 def _did_you_mean(err: Any, errors: list[Any], model: type[BaseModel] | None) -> tuple[str, str | None]:
     """Message and allowed names for an unknown field: the closest allowed name first, then all of them."""
     loc = tuple(err.get("loc", ()))
@@ -357,8 +381,8 @@ def _did_you_mean(err: Any, errors: list[Any], model: type[BaseModel] | None) ->
     if not allowed:  # no schema at hand: the required fields missing beside it are the likely targets
         allowed = sorted({str(e["loc"][-1]) for e in errors if e.get("type") == "missing"
                           and _drop_union_tags(tuple(e["loc"][:-1])) == parent})
-    close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    message = f"unknown field {name!r}" + (f"; did you mean {close[0]!r}?" if close else "")
+    close = closest_name(name, allowed)
+    message = f"unknown field {name!r}" + (f"; did you mean {close!r}?" if close else "")
     return message, ", ".join(allowed) or None
 
 

@@ -193,6 +193,25 @@ def _bool(value: Any, *, file: Any, field_name: str) -> bool:
                           allowed="true, false")
 
 
+def _require_activate_to_column(protocol: str, tm: Mapping[str, Any], file: str | Path | None) -> None:
+    """The activate-to-column delay the protocol's table uses must be written: DRAMsim3's defaults (tRCD 10,
+    tRCDRD 24, tRCDWR 20 nCK) are off by 2x for most parts, so a file that left it out (meaning 22) would
+    silently simulate another device. DDR-family files may give tRCDRD and tRCDWR instead (DRAMsim3's ST-*.ini
+    do; DRAMsim3 then times DDR with its tRCD default, and so does cosim, for fidelity on those files). Every
+    other timing DRAMsim3 defaults (``TIMING_DEFAULTS``) may be left out: shipped files omit them where the part
+    has no such constraint or DRAMsim3's value is the intended one."""
+    split = "tRCDRD" in tm and "tRCDWR" in tm
+    if PROTOCOL_FAMILY[protocol] in ("gddr", "hbm"):
+        if not split:  # DRAMsim3 would time a lone tRCD with its tRCDRD / tRCDWR defaults
+            missing = next(k for k in ("tRCDRD", "tRCDWR") if k not in tm)
+            raise CosimInputError(f"required timing is missing ({protocol} times activate-to-read and "
+                                  "activate-to-write separately)", file=file, field=f"timing.{missing}",
+                                  allowed="tRCDRD and tRCDWR in nCK")
+    elif "tRCD" not in tm and not split:
+        raise CosimInputError(f"required timing is missing ({protocol} activate-to-column delay)", file=file,
+                              field="timing.tRCD", allowed="tRCD in nCK")
+
+
 def spec_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, file: str | Path | None = None,
                        source: str = "") -> DramSpec:
     """Validate DRAMsim3-style sections into a `DramSpec`; raise a one-line CosimInputError on bad input."""
@@ -209,6 +228,7 @@ def spec_from_sections(sections: Mapping[str, Mapping[str, Any]], *, name: str, 
     if protocol not in PROTOCOL_FAMILY:
         raise CosimInputError(f"unknown protocol {st['protocol']!r}", file=file, field="dram_structure.protocol",
                               allowed=sorted(PROTOCOL_FAMILY))
+    _require_activate_to_column(protocol, tm, file)
 
     def integer(section: str, body: dict, key: str, default: Any = None, positive: bool = True) -> int:
         value = body.get(key, default)
