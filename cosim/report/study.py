@@ -44,7 +44,8 @@ def study_sections(study: StudyResult) -> list[Section]:
     spec = study.spec
     rows = _table_rows(study)
     kept_notes = (n for r in study.results.values() for n in r.notes)  # study.notes: of every point, not only kept ones
-    step_notes = dict.fromkeys(n for n in (*study.notes, *kept_notes) if not n.startswith("does not fit"))
+    every_note = getattr(study, "notes", ())  # a StudyResult from before notes were collected has none
+    step_notes = dict.fromkeys(n for n in (*every_note, *kept_notes) if not n.startswith("does not fit"))
     notes = "\n".join([*(f"note: {e}" for e in study.errors), *(f"note: {n}" for n in step_notes)])
     summary = study.summary()
     answer = study_text.answer_sentence(summary, study.rows, spec.systems, spec.context, spec.phase)
