@@ -11,6 +11,7 @@ import sys
 from collections.abc import Collection, Sequence
 from importlib import import_module
 
+from cosim.cli.args import OneLineParser
 from cosim.errors import CosimError
 
 # Subcommand -> its one-line help, in `cosim --help` order. Each subcommand's module (cosim.cli.<name>_cmd) is
@@ -36,7 +37,7 @@ EXIT_USER_ERROR = 2
 def build_parser(load: Collection[str] | None = None) -> argparse.ArgumentParser:
     """The `cosim` parser; `load`: the subcommands whose modules are imported and whose options are parsed
     (None: all of them). The others are help-only placeholders, enough for `cosim --help`."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(  # its errors, and its subcommands' (which inherit the class), are one line
         prog="cosim",
         description="Hardware/software co-design of LLM inference: GPUs, NPUs, DIMM-PIM and HBM-PIM.",
     )

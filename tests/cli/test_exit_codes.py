@@ -67,3 +67,22 @@ def test_a_huge_batch_is_one_line_exit_2(capsys, argv):
     code, out, err = run_cli(capsys, "predict", "--model", "llama2-7b", "--hw", "h100-sxm", *argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "1000000" in err
+
+
+@pytest.mark.parametrize(("argv", "start"), [
+    (["predict", "--model", "llama2-7b", "--hw", "h100-sxm", "--phase", "decode", "--batch", "0", "--context", "8"],
+     "cosim: error: predict: argument --batch: expected a positive integer, got 0"),
+    (["predict", "--model", "llama2-7b"], "cosim: error: predict: the following arguments are required: --hw"),
+    (["dram", "simulate", "--spec", "ddr4-3200-x8", "--trace", "t", "--format", "x"],
+     "cosim: error: dram simulate: argument --format: invalid choice"),
+    (["serve", "--model", "llama2-7b", "--hw", "a100-80g", "--trace", "sharegpt", "--bogus"],
+     "cosim: error: serve: unrecognized arguments: --bogus"),
+    (["nosuch"], "cosim: error: argument COMMAND: invalid choice"),
+    ([], "cosim: error: the following arguments are required: COMMAND"),
+])
+def test_argparse_errors_are_one_line_with_a_help_hint(capsys, argv, start):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(start)
+    prog = " ".join(["cosim", *start.split(": ")[2:3]]) if argv and argv[0] != "nosuch" else "cosim"
+    assert f"(see '{prog} --help')" in err
