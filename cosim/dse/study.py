@@ -4,10 +4,18 @@ A study file (``studies/*.yaml``) names the model, the systems to compare and th
 predicts every point with the configured cost models, keeps going when a point is invalid (the
 error is recorded on that row, nothing already computed is lost), and summarizes per system and
 context: the largest batch that fits and the best throughput reached.
+
+A grid may have millions of points, so a run keeps one summary row per point (a few hundred bytes:
+the numbers the report tables and sweeps show) and the full :class:`StepResult`, with its operator
+rows, only for the points the report looks into (the detailed point of each system and the first
+point of each system that succeeded); ``keep_all_results=True`` keeps every one. Each row is handed
+to ``progress`` as soon as it is computed, so a caller can stream it to disk.
 """
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,9 +25,12 @@ from pydantic import Field, field_validator
 from cosim.config import StrictModel, load_with_extends, resolve_preset, validate
 from cosim.dse.drm import disaggregated_roofline
 from cosim.engine.predict import predict, resolve_model, resolve_system
-from cosim.errors import CosimError
+from cosim.errors import CosimError, CosimInputError
 from cosim.hardware.system import SystemView
 from cosim.perf.result import StepResult
+
+DEFAULT_MAX_POINTS = 1_000_000
+"""Grids larger than this are refused unless the caller raises the limit (``cosim run --max-points``)."""
 
 
 class StudySpec(StrictModel):
@@ -41,6 +52,16 @@ class StudySpec(StrictModel):
     mappings: dict[str, str] = Field(default_factory=dict)
     drm_batch: list[int] | None = None
     detail_batch: int | None = Field(default=None, gt=0)
+
+    @property
+    def grid_points(self) -> int:
+        """Points of the grid: systems x contexts x batches."""
+        return len(self.systems) * len(self.context) * len(self.batch)
+
+    def grid_text(self) -> str:
+        """The grid's size in words, e.g. ``108 points (3 systems x 4 contexts x 9 batch sizes)``."""
+        return (f"{self.grid_points:,} points ({len(self.systems)} systems x {len(self.context)} contexts x "
+                f"{len(self.batch)} batch sizes)")
 
     @field_validator("batch")
     @classmethod
@@ -71,6 +92,7 @@ class StudyResult:
     drm: dict[tuple[str, int], Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     systems: dict[str, SystemView] = field(default_factory=dict)  # preset name -> loaded System
+    notes: dict[str, None] = field(default_factory=dict)  # every distinct note of the computed points, in order
 
     def summary(self) -> list[dict[str, Any]]:
         """Per system and context: largest batch that fits and the best throughput among fitting points."""
@@ -97,14 +119,35 @@ class StudyResult:
         return out
 
 
-def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
-    """Predict every (system, context, batch) point; a bad point is recorded, not fatal."""
+def check_grid_size(spec: StudySpec, max_points: int | None = DEFAULT_MAX_POINTS) -> None:
+    """Refuse a grid larger than ``max_points`` before anything is computed (``None``: no limit)."""
+    if max_points is not None and spec.grid_points > max_points:
+        raise CosimInputError(f"study {spec.name!r} has {spec.grid_text()}, more than the limit of "
+                              f"{max_points:,}; pass --max-points {spec.grid_points} to run it anyway",
+                              field="--max-points")
+
+
+def detail_point(spec: StudySpec) -> tuple[int, int]:
+    """(context, batch) the report shows in detail: the longest context at the detail batch (default: smallest)."""
+    return max(spec.context), spec.detail_batch or min(spec.batch)
+
+
+def run_study(spec: StudySpec, *, progress: Callable[[dict[str, Any]], None] | None = None,
+              max_points: int | None = DEFAULT_MAX_POINTS, keep_all_results: bool = False) -> StudyResult:
+    """Predict every (system, context, batch) point; a bad point is recorded, not fatal.
+
+    ``progress(row)`` is called after each point with its summary row. Memory per point is one row;
+    full results are kept for the report's detailed points only, unless ``keep_all_results``.
+    """
+    check_grid_size(spec, max_points)
     study = StudyResult(spec)
+    detail = detail_point(spec)
     model = resolve_model(spec.model)
     for system_name in spec.systems:
         system = resolve_system(system_name)
         study.systems[system_name] = system
         mapping = spec.mappings.get(system_name)
+        kept_first = False
         for context in spec.context:
             for batch in spec.batch:
                 row: dict[str, Any] = {"system": system_name, "context": context, "batch": batch}
@@ -117,7 +160,10 @@ def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
                             "latency_s": float("nan"), "bound": "-"}
                     study.errors.append(f"{system_name} context={context} batch={batch}: {exc}")
                 else:
-                    study.results[(system_name, context, batch)] = result
+                    if keep_all_results or not kept_first or (context, batch) == detail:
+                        study.results[(system_name, context, batch)] = result
+                        kept_first = True
+                    study.notes.update(dict.fromkeys(result.notes))
                     row |= {
                         "latency_s": result.latency_s,
                         "tokens_per_s": result.tokens_per_s,
@@ -125,6 +171,8 @@ def run_study(spec: StudySpec, *, progress=None) -> StudyResult:
                         "bound": result.bound,
                         "memory_bytes": result.memory_bytes,
                         "attention_share": _attention_share(result),
+                        "cost_model": result.cost_model,
+                        **{sys.intern(f"memory_per_{m.device}_bytes"): m.total_bytes for m in result.memory},
                     }
                 study.rows.append(row)
                 if progress:
