@@ -262,7 +262,9 @@ def test_graph_is_a_dag_with_tensor_edges_and_attributes():
                 "activation_peak_bytes"):
         assert key in g.graph, key
     order = [op.name for op in operators(g)]
-    assert order[0] == "embed" and order.index("decoder.qkv_proj") < order.index("decoder.attention_score")
+    # plain PyTorch runs one SDPA call per prefill of unequal length: decoder.prefill0_attention_score, ...
+    first_score = min(i for i, name in enumerate(order) if name.endswith("attention_score"))
+    assert order[0] == "embed" and order.index("decoder.qkv_proj") < first_score
     assert g.graph["activation_peak_bytes"] > 0
     for name, tensor in g.graph["tensors"].items():
         assert tensor.name == name and tensor.bytes > 0
