@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
+MAX_INT = 2**53
+"""Largest integer an option takes: every count and size in cosim is a float somewhere (2^53 is where floats stop
+holding every integer) and numpy's int64 overflows not far above; beyond it argparse names the option instead
+of a traceback from deep inside a model."""
+
 
 def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    if not 0 < value <= MAX_INT:
+        raise argparse.ArgumentTypeError(f"expected a positive integer up to 2**53, got {value}")
     return value
 
 
@@ -21,8 +26,8 @@ def non_negative_int(text: str) -> int:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    if not 0 <= value <= MAX_INT:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**53, got {value}")
     return value
 
 

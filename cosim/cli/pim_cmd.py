@@ -61,8 +61,12 @@ def _pim_device(hw: str) -> tuple[Any, int, float | None]:
 
 def _batch(args: argparse.Namespace):
     from cosim.perf.pim.dimm_attention import DecodeBatch
+    from cosim.workload.step import MAX_REQUESTS
 
     contexts = list(args.context)
+    if max(args.batch or 0, len(contexts)) > MAX_REQUESTS:  # one context per request is kept
+        raise CosimInputError(f"{max(args.batch or 0, len(contexts))} requests is more than the {MAX_REQUESTS} "
+                              "supported", field="batch", allowed=f"1..{MAX_REQUESTS}")
     if len(contexts) == 1 and args.batch:
         contexts = contexts * args.batch
     elif args.batch is not None and args.batch != len(contexts):

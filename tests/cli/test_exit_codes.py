@@ -71,7 +71,7 @@ def test_a_huge_batch_is_one_line_exit_2(capsys, argv):
 
 @pytest.mark.parametrize(("argv", "start"), [
     (["predict", "--model", "llama2-7b", "--hw", "h100-sxm", "--phase", "decode", "--batch", "0", "--context", "8"],
-     "cosim: error: predict: argument --batch: expected a positive integer, got 0"),
+     "cosim: error: predict: argument --batch: expected a positive integer up to 2**53, got 0"),
     (["predict", "--model", "llama2-7b"], "cosim: error: predict: the following arguments are required: --hw"),
     (["dram", "simulate", "--spec", "ddr4-3200-x8", "--trace", "t", "--format", "x"],
      "cosim: error: dram simulate: argument --format: invalid choice"),
