@@ -97,11 +97,13 @@ class StudyResult:
     def summary(self) -> list[dict[str, Any]]:
         """Per system and context: largest batch that fits and the best throughput among fitting points."""
         out = []
+        groups: dict[tuple[str, int], list[dict[str, Any]]] = {}  # one pass: linear in the points, not x contexts
+        for r in self.rows:
+            if not r.get("error"):
+                groups.setdefault((r["system"], r["context"]), []).append(r)
         for system in self.spec.systems:
             for context in self.spec.context:
-                rows = [r for r in self.rows if r["system"] == system and r["context"] == context
-                        and not r.get("error")]
-                fitting = [r for r in rows if r["fits"]]
+                fitting = [r for r in groups.get((system, context), ()) if r["fits"]]
                 best = max(fitting, key=lambda r: r["tokens_per_s"], default=None)
                 out.append({
                     "system": system,

@@ -409,8 +409,11 @@ def sweep_figure(
     dashes = {v: DASHES[i % len(DASHES)] for i, v in enumerate(dict.fromkeys(r.get(dash) for r in rows))}
     shown: set[str] = set()
     omitted_not_fit = omitted_bad = 0
+    by_facet: dict[object, list[dict[str, Any]]] = {}  # one pass: linear in the rows, not rows x facets
+    for r in rows:
+        by_facet.setdefault(r.get(facet) if facet else None, []).append(r)
     for col_index, facet_value in enumerate(facets, start=1):
-        panel = [r for r in rows if facet is None or r.get(facet) == facet_value]
+        panel = by_facet[facet_value]
         keys = list(dict.fromkeys((r.get(color), r.get(dash) if dash else None) for r in panel))
         for color_value, dash_value in keys:
             members = [r for r in panel
