@@ -20,6 +20,7 @@ BUDGET_FIELDS = ("max_num_batched_tokens", "chunk_size")  # a policy's token bud
 SEQS_FIELDS = ("max_num_seqs", "max_batch_size", "batch_size")  # its most requests in one iteration
 
 
+MAX_TRACE_REQUESTS = 10**7  # ~1 KB of arrays per request and ~10 ms of simulation per 1,000: a day's run at most
 SLO_FIELDS = {"fairbatching": ("ttft_slo_s", "tpot_slo_s")}  # policies that schedule by the SLOs themselves
 
 
@@ -125,6 +126,9 @@ def run(args: argparse.Namespace) -> int:
     config = make_policy(args.policy, options).config
     budget = next((getattr(config, f) for f in BUDGET_FIELDS if getattr(config, f, None)), None) or 8192
     seqs = next((getattr(config, f) for f in SEQS_FIELDS if getattr(config, f, None)), None) or 256
+    if args.requests is not None and args.requests > MAX_TRACE_REQUESTS:  # generated arrays were killed for memory
+        raise CosimInputError(f"--requests {args.requests} is more than the {MAX_TRACE_REQUESTS} supported",
+                              field="requests", allowed=f"1..{MAX_TRACE_REQUESTS}")
     trace = load_trace(args.trace, format=args.format, requests=args.requests, rate=args.rate, seed=args.seed)
     timer = IterationModel(args.model, system, tp=args.tp, mapping=args.mapping, dtype=args.dtype,
                            fusion=args.fusion, gpu_memory_utilization=args.gpu_memory_utilization,

@@ -23,6 +23,17 @@ query and KV lengths (mixed iterations need them; equal-length steps share the c
 and notes make a few passes over them: ~50 bytes and ~1 us per request, so 10^6 requests take ~50 MB and a few
 seconds, while 10^9 (a typo) was killed for memory. No serving system batches anywhere near 10^6 requests."""
 
+MAX_CONTEXT = 2**24
+"""Most tokens one request may attend (16.8 M; the longest model contexts are ~10 M). Per-request attention pairs
+then stay below 2^48, so int64 holds them exactly (a context of 10^14 overflowed them into silently wrong FLOPs)."""
+
+
+def _exact_sum(values: np.ndarray) -> int:
+    """Sum of non-negative int64 values, exact even where an int64 accumulator would overflow."""
+    if len(values) and float(values.max()) * len(values) >= 2.0**62:
+        return sum(int(v) for v in values)
+    return int(values.sum())
+
 
 @dataclass(frozen=True)
 class Step:
@@ -53,7 +64,7 @@ class Step:
         """
         q = self.q_lens.astype(np.int64)
         p = self.kv_lens.astype(np.int64) - q
-        return int((q * p + q * (q + 1) // 2).sum())
+        return _exact_sum(q * p + q * (q + 1) // 2)
 
     @property
     def decodes(self) -> np.ndarray:
@@ -77,7 +88,7 @@ class Step:
     @property
     def materialized_scores(self) -> int:
         """Entries of the score matrices an eager implementation writes (``q x kv`` per request, per head)."""
-        return int((self.q_lens.astype(np.int64) * self.kv_lens.astype(np.int64)).sum())
+        return _exact_sum(self.q_lens.astype(np.int64) * self.kv_lens.astype(np.int64))
 
 
 def _as_int(value: object, field: str, *, minimum: int) -> int:
@@ -119,11 +130,12 @@ def step_from_slices(q_lens: Sequence[int] | np.ndarray, kv_lens: Sequence[int] 
     if q.ndim != 1 or q.size == 0 or q.shape != kv.shape:
         raise CosimInputError(f"{q.size} query lengths for {kv.size} KV lengths", field="slices",
                               allowed="one (q_len, kv_len) pair per request, at least one request")
-    bad = np.flatnonzero((q < 1) | (kv < q))
+    bad = np.flatnonzero((q < 1) | (kv < q) | (kv > MAX_CONTEXT))
     if bad.size:
         i = int(bad[0])
         raise CosimInputError(f"request {i} has q_len {int(q[i])} and kv_len {int(kv[i])}", field="slices",
-                              allowed="1 <= q_len <= kv_len (kv_len counts the cached tokens plus the new ones)")
+                              allowed=f"1 <= q_len <= kv_len <= {MAX_CONTEXT} (kv_len counts the cached tokens "
+                                      "plus the new ones)")
     return Step(slice_phase(q, kv), q, kv)
 
 
@@ -146,6 +158,11 @@ def make_step(phase: Phase | str, batch: int, context: int | Sequence[int], chun
     else:
         raise CosimInputError(f"expected an int or a list of ints, got {context!r}", field="context")
 
+    extra = int(chunk) if phase is Phase.CHUNKED_PREFILL and isinstance(chunk, int | np.integer) else 0
+    if int(contexts.max()) + extra > MAX_CONTEXT:
+        raise CosimInputError(f"{int(contexts.max()) + extra} tokens per request{' (context + chunk)' if extra else ''}"
+                              f" is more than the {MAX_CONTEXT} supported", field="context",
+                              allowed=f"0..{MAX_CONTEXT} tokens")
     if phase is Phase.CHUNKED_PREFILL:
         if chunk is None:
             raise CosimInputError("chunked_prefill needs a chunk size", field="chunk",

@@ -47,9 +47,10 @@ BASE = {
                            "--head-dim", "64", "--layers", "2"],
 }
 SKIP = {"-h", "--help", "--out", "--version", "--list-layouts"}  # --out: item of output safety, writes files
-VALUES = ["0", "1", "2", "3", "8", "-1", "1.5", "x", "", "nan", "inf", "1e9", "99999999999999999999", str(TINY),
-          str(TRACE), str(DRAM_TRACE), str(TMP), "h100-sxm", "gpu+l3", "neupims", "llama2-7b", "sharegpt", "decode",
-          "prefill", "int8", "fp8", "bf16", "d8x2,p16", "c4@8", "d0", "vllm", "static", "roofline", "pim"]
+VALUES = ["0", "1", "2", "3", "8", "-1", "1.5", "x", "", "nan", "inf", "1e9", "99999999999999999999", "1000000000000",
+          "100000000000000", str(TINY), str(TRACE), str(DRAM_TRACE), str(TMP), "h100-sxm", "gpu+l3", "neupims",
+          "llama2-7b", "sharegpt", "decode", "prefill", "int8", "fp8", "bf16", "d8x2,p16", "c4@8", "d0", "vllm",
+          "static", "roofline", "pim"]
 
 
 def _subparser(parser: argparse.ArgumentParser, words: tuple[str, ...]) -> argparse.ArgumentParser:

@@ -86,3 +86,10 @@ def test_argparse_errors_are_one_line_with_a_help_hint(capsys, argv, start):
     assert len(err.strip().splitlines()) == 1 and err.startswith(start)
     prog = " ".join(["cosim", *start.split(": ")[2:3]]) if argv and argv[0] != "nosuch" else "cosim"
     assert f"(see '{prog} --help')" in err
+
+
+def test_serve_refuses_a_huge_request_count(capsys):
+    """10^12 generated requests ended in numpy's ArrayMemoryError (7 TiB) traceback."""
+    code, _out, err = run_cli(capsys, "serve", "--model", "llama2-7b", "--hw", "a100-80g", "--trace", "sharegpt",
+                              "--requests", "1000000000000", "--no-progress")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "requests" in err and "10000000" in err

@@ -7,7 +7,7 @@ import pytest
 
 from cosim.errors import CosimInputError
 from cosim.workload.mix import parse_mix
-from cosim.workload.step import MAX_REQUESTS, make_step, step_from_slices
+from cosim.workload.step import MAX_CONTEXT, MAX_REQUESTS, make_step, step_from_slices
 
 
 @pytest.mark.parametrize("phase", ["prefill", "decode", "chunked_prefill"])
@@ -30,3 +30,20 @@ def test_slices_and_mix_share_the_limit():
         step_from_slices(np.ones(MAX_REQUESTS + 1, np.int64), np.ones(MAX_REQUESTS + 1, np.int64))
     with pytest.raises(CosimInputError, match=str(MAX_REQUESTS)):
         parse_mix(f"d8x{MAX_REQUESTS},p8")
+
+
+def test_a_context_beyond_max_context_is_refused():
+    """A prefill of 10^14 tokens overflowed int64 attention pairs into silently wrong FLOPs."""
+    assert make_step("prefill", 1, MAX_CONTEXT).attention_pairs == MAX_CONTEXT * (MAX_CONTEXT + 1) // 2
+    for phase, context, chunk in (("prefill", 10**14, None), ("decode", MAX_CONTEXT + 1, None),
+                                  ("chunked_prefill", 5, MAX_CONTEXT)):
+        with pytest.raises(CosimInputError, match=rf"allowed: 0..{MAX_CONTEXT} tokens"):
+            make_step(phase, 1, context, chunk=chunk)
+    with pytest.raises(CosimInputError, match=str(MAX_CONTEXT)):
+        step_from_slices([8], [10**14])
+
+
+def test_sums_over_many_long_requests_are_exact():
+    step = make_step("prefill", MAX_REQUESTS, MAX_CONTEXT)  # 10^6 x 2^47 pairs: past an int64 accumulator
+    assert step.attention_pairs == MAX_REQUESTS * (MAX_CONTEXT * (MAX_CONTEXT + 1) // 2)
+    assert step.materialized_scores == MAX_REQUESTS * MAX_CONTEXT**2
