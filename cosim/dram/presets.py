@@ -9,18 +9,20 @@ from cosim.config import load_document, preset_dir
 from cosim.dram.ini import load_ini
 from cosim.dram.spec import DramSpec, spec_from_sections
 from cosim.errors import CosimInputError, UnknownPresetError
+from cosim.preset_path import listing
 
 SECTIONS = ("dram_structure", "timing", "power", "system")
 _META = ("name", "description", "source")
+DRAM_KIND = "hw/dram"
 
 
 def dram_preset_dir() -> Path:
-    return preset_dir("hw") / "dram"
+    """The shipped DRAM presets (user folders on the preset search path add ``DIR/hw/dram/*.yaml``)."""
+    return preset_dir(DRAM_KIND)
 
 
 def list_dram_presets() -> list[str]:
-    folder = dram_preset_dir()
-    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+    return [name for name, where in listing(DRAM_KIND).items() if where.path.suffix == ".yaml"]
 
 
 def load_yaml_spec(path: str | Path) -> DramSpec:
@@ -52,8 +54,8 @@ def load_dram_spec(name_or_path: str | Path | DramSpec) -> DramSpec:
         if not path.exists():
             raise CosimInputError("DRAM spec file not found", file=path)
         return load_yaml_spec(path)
-    candidate = dram_preset_dir() / f"{text}.yaml"
-    if candidate.is_file():
-        return load_yaml_spec(candidate)
+    found = listing(DRAM_KIND).get(text)
+    if found is not None and found.path.suffix == ".yaml":
+        return load_yaml_spec(found.path)
     raise UnknownPresetError(f"unknown DRAM preset {text!r}", field="spec",
                              allowed=[*list_dram_presets(), "FILE.ini", "FILE.yaml"])

@@ -34,7 +34,7 @@ STAGES = (
 )
 """Lowest first: a module may import its own stage and the stages before it, nothing after."""
 
-CORE_MODULES = {"errors", "units", "config", "registry", "numba_target"}
+CORE_MODULES = {"errors", "units", "config", "registry", "numba_target", "preset_path"}
 
 
 def module_name(path: Path, root: Path = PACKAGE_ROOT) -> str:
