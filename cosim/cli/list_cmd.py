@@ -26,8 +26,28 @@ def run(args: argparse.Namespace) -> int:
         "datasets": _datasets,
         "dram": _dram,
     }[args.what]()
-    print(render_table(rows))
+    print(render_table(_with_origin(args.what, rows)))
     return 0
+
+
+PRESET_KINDS = {"models": "workloads", "hw": "hw", "mappings": "mappings", "studies": "studies"}
+
+
+def _with_origin(what: str, rows: list[dict]) -> list[dict]:
+    """Add where each preset comes from when a $COSIM_PATH folder supplies or shadows any of them."""
+    kind = PRESET_KINDS.get(what)
+    if kind is None:
+        return rows
+    from cosim.preset_path import SHIPPED, listing
+
+    found = listing(kind)
+    if all(root.origin == SHIPPED for root in found.values()):
+        return rows
+    def origin(name: str) -> str:
+        root = found.get(name)
+        return "" if root is None else "shipped" if root.origin == SHIPPED else str(root.path)
+
+    return [{**row, "from": origin(row.get("name", ""))} for row in rows]
 
 
 def _models() -> list[dict]:
