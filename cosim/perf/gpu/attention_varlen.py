@@ -57,6 +57,15 @@ def split_wave_keys(kv_lens: np.ndarray, splits: np.ndarray, chunk: np.ndarray, 
     return value.sum(axis=-1).astype(float)
 
 
+def _decode_geometry(gpu: GpuView, heads: int, kv_heads: int, head_dim: int, peak_flops: float,
+                     kernel: AttentionKernel | str) -> tuple[int, float]:
+    """(CTAs of one request before its keys are split, seconds one CTA spends per key) of a decode launch:
+    GQA groups packed as rows of ``decode_block_m``-row CTAs, one CTA's share of the SMs' attention rate."""
+    per_request = kv_heads * -(-(heads // kv_heads) // gpu.arch.decode_block_m)
+    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
+    return per_request, 4.0 * gpu.arch.decode_block_m * head_dim / sm_rate
+
+
 def decode_attention_varlen_time(
     gpu: GpuView,
     *,
@@ -72,8 +81,8 @@ def decode_attention_varlen_time(
 ) -> KernelTime:
     """One decode step (one query token per request) over requests with their own KV lengths."""
     kv_lens = np.asarray(kv_lens, dtype=np.int64)
-    units = kv_lens.size * kv_heads * -(-(heads // kv_heads) // gpu.arch.decode_block_m)
-    if decode_split_limit(gpu, kernel, units=units, group=heads // kv_heads) == 1:
+    per_request, _ = _decode_geometry(gpu, heads, kv_heads, head_dim, peak_flops, kernel)
+    if decode_split_limit(gpu, kernel, units=kv_lens.size * per_request, group=heads // kv_heads) == 1:
         return _unsplit_decode(gpu, kv_lens, heads=heads, kv_heads=kv_heads, head_dim=head_dim,
                                elem_bytes=elem_bytes, kv_bytes=kv_bytes, peak_flops=peak_flops, kernel=kernel,
                                dram_bytes=dram_bytes)
@@ -89,11 +98,8 @@ def _unsplit_decode(gpu: GpuView, kv_lens: np.ndarray, *, heads: int, kv_heads: 
                     dram_bytes: float | None) -> KernelTime:
     """:func:`decode_attention_varlen_steps` of one batch whose CTAs cannot split their keys (the one-split
     case of the same formula, without the split axis: every CTA holds one request's keys)."""
-    arch = gpu.arch
     batch = int(kv_lens.size)
-    per_request = kv_heads * -(-(heads // kv_heads) // arch.decode_block_m)
-    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
-    per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
+    per_request, per_key = _decode_geometry(gpu, heads, kv_heads, head_dim, peak_flops, kernel)
     compute = wave_time_units(kv_lens.astype(float), per_request, gpu.sm_count) * per_key
     unique = (2.0 * float(kv_lens.sum()) * kv_heads * head_dim * kv_bytes + 2.0 * batch * heads * head_dim
               * elem_bytes) if dram_bytes is None else float(dram_bytes)
@@ -121,18 +127,13 @@ def decode_attention_varlen_steps(
 ) -> KernelTime:
     """:func:`decode_attention_varlen_time` of several batches of the same size at once: ``kv_lens`` is
     (batches, requests), ``dram_bytes`` one value per batch; each result field has one value per batch."""
-    arch = gpu.arch
     kv_lens = np.asarray(kv_lens, dtype=np.int64)
     batch = int(kv_lens.shape[-1])
-    group = heads // kv_heads
-    m_blocks = -(-group // arch.decode_block_m)
-    per_request = kv_heads * m_blocks  # CTAs of one request (before splitting its keys)
+    per_request, per_key = _decode_geometry(gpu, heads, kv_heads, head_dim, peak_flops, kernel)
     units = batch * per_request
     block_n = decode_block_n(head_dim)
     n_blocks_max = -(-kv_lens.max(axis=-1) // block_n)
-    limit = decode_split_limit(gpu, kernel, units=units, group=group)
-    sm_rate = peak_flops * attention_efficiency(gpu, kernel) / gpu.sm_count
-    per_key = 4.0 * arch.decode_block_m * head_dim / sm_rate
+    limit = decode_split_limit(gpu, kernel, units=units, group=heads // kv_heads)
     kv_total = 2.0 * kv_lens.sum(axis=-1).astype(float) * kv_heads * head_dim * kv_bytes
     qo = 2.0 * batch * heads * head_dim * elem_bytes
     splits = np.arange(1, limit + 1, dtype=np.int64)
