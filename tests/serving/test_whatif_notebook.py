@@ -7,30 +7,18 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "serving_whatif.ipynb"
 PLOTLY_JSON = "application/vnd.plotly.v1+json"
 FIGURES = 4
 
 
 @pytest.fixture(scope="module")
-def executed():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
-    client.execute()
-    return nb
-
-
-def _outputs(nb):
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+def executed(execute_notebook):
+    return execute_notebook(NOTEBOOK)
 
 
 def test_notebook_executes_and_concludes(executed):
-    outputs = _outputs(executed)
+    outputs = executed.outputs
     assert not [o for o in outputs if o.get("output_type") == "error"]
     text = "".join(o.get("text", "") for o in outputs)
     assert "best: " in text and "highest output throughput: " in text
@@ -39,7 +27,7 @@ def test_notebook_executes_and_concludes(executed):
 
 
 def test_figures_carry_an_offline_html_rendering(executed):
-    outputs = _outputs(executed)
+    outputs = executed.outputs
     figures = [o for o in outputs if PLOTLY_JSON in o.get("data", {})]
     assert len(figures) == FIGURES
     # what an HTML export shows: each figure's text/html draws it with Plotly.newPlot ...
@@ -52,7 +40,7 @@ def test_figures_carry_an_offline_html_rendering(executed):
 
 def test_exported_html_has_the_plots(executed):
     nbconvert = pytest.importorskip("nbconvert")
-    body, _ = nbconvert.HTMLExporter().from_notebook_node(executed)
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(executed.nb)
     assert body.count("Plotly.newPlot") >= FIGURES
     assert not re.search(r"<script[^>]*\ssrc=[\"']https?://cdn\.plot\.ly", body)
     for title in ("TTFT: cumulative distribution", "TPOT: cumulative distribution", "Batch size over time"):

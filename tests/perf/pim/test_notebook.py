@@ -7,10 +7,6 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-
 NOTEBOOK = Path(__file__).resolve().parents[3] / "notebooks" / "dram_pim_whatif.ipynb"
 PLOTLY_JSON = "application/vnd.plotly.v1+json"
 FIGURES = 4
@@ -19,20 +15,12 @@ TITLES = ("Decode attention step", "Attention step vs ranksets", "Requests of 32
 
 
 @pytest.fixture(scope="module")
-def executed():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(NOTEBOOK.parent)}})
-    client.execute()
-    return nb
-
-
-def _outputs(nb):
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+def executed(execute_notebook):
+    return execute_notebook(NOTEBOOK)
 
 
 def test_notebook_executes_and_draws_plotly_figures(executed):
-    outputs = _outputs(executed)
+    outputs = executed.outputs
     assert not [o for o in outputs if o.get("output_type") == "error"]
     figures = [o for o in outputs if PLOTLY_JSON in o.get("data", {})]
     assert len(figures) == FIGURES
@@ -42,7 +30,7 @@ def test_notebook_executes_and_draws_plotly_figures(executed):
 
 
 def test_figures_carry_an_offline_html_rendering(executed):
-    figures = [o for o in _outputs(executed) if PLOTLY_JSON in o.get("data", {})]
+    figures = [o for o in executed.outputs if PLOTLY_JSON in o.get("data", {})]
     html = [o["data"].get("text/html", "") for o in figures]
     # what an HTML export shows: each figure's text/html draws it with Plotly.newPlot ...
     assert all("Plotly.newPlot" in h for h in html)
@@ -53,7 +41,7 @@ def test_figures_carry_an_offline_html_rendering(executed):
 
 def test_exported_html_has_the_plots(executed):
     nbconvert = pytest.importorskip("nbconvert")
-    body, _ = nbconvert.HTMLExporter().from_notebook_node(executed)
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(executed.nb)
     assert body.count("Plotly.newPlot") >= FIGURES
     assert not re.search(r"<script[^>]*\ssrc=[\"']https?://cdn\.plot\.ly", body)
     for title in TITLES:
@@ -61,7 +49,7 @@ def test_exported_html_has_the_plots(executed):
 
 
 def test_every_axis_names_its_unit(executed):
-    figures = [o["data"][PLOTLY_JSON] for o in _outputs(executed) if PLOTLY_JSON in o.get("data", {})]
+    figures = [o["data"][PLOTLY_JSON] for o in executed.outputs if PLOTLY_JSON in o.get("data", {})]
     for fig in figures:
         layout = fig["layout"]
         for axis in ("xaxis", "yaxis"):

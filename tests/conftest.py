@@ -1,0 +1,28 @@
+"""Shared by the notebook tests: execute a notebook in the venv's kernel and read its outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+class ExecutedNotebook:
+    """A notebook run top to bottom (nbclient, the ``python3`` kernel, its folder as working directory)."""
+
+    def __init__(self, path: Path) -> None:
+        nbformat = pytest.importorskip("nbformat")
+        nbclient = pytest.importorskip("nbclient")
+        pytest.importorskip("ipykernel")
+        self.nb = nbformat.read(path, as_version=4)
+        nbclient.NotebookClient(self.nb, timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent)}}).execute()
+
+    @property
+    def outputs(self) -> list:
+        return [o for c in self.nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+
+
+@pytest.fixture(scope="session")
+def execute_notebook():
+    return ExecutedNotebook
