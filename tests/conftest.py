@@ -1,7 +1,8 @@
-"""Shared by the notebook tests: execute a notebook in the venv's kernel and read its outputs."""
+"""Shared fixtures: notebooks executed in the venv's kernel; a guard that no test replaces a device node."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,16 @@ class ExecutedNotebook:
 @pytest.fixture(scope="session")
 def execute_notebook():
     return ExecutedNotebook
+
+
+@pytest.fixture
+def no_rename_into_dev(monkeypatch):
+    """Fail the test instead of replacing a device node, whatever the code under test does (tests run as root)."""
+    real = os.replace
+
+    def guarded(src, dst, *args, **kwargs):
+        if str(dst).startswith("/dev/"):
+            raise AssertionError(f"tried to replace {dst}")
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", guarded)

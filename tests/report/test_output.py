@@ -22,19 +22,6 @@ from cosim.report import output, render_report
 from cosim.report.output import checked_output_path, output_path, write_output
 
 
-@pytest.fixture
-def no_rename_into_dev(monkeypatch):
-    """Fail the test instead of replacing a device node, whatever the code under test does."""
-    real = os.replace
-
-    def guarded(src, dst, *args, **kwargs):
-        if str(dst).startswith("/dev/"):
-            raise AssertionError(f"tried to replace {dst}")
-        return real(src, dst, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", guarded)
-
-
 def _make(kind: str, tmp_path: Path) -> tuple[Path, object]:
     """A non-regular thing at tmp_path/'target' and a snapshot to compare after."""
     target = tmp_path / "target"
